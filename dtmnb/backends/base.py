@@ -1,0 +1,202 @@
+"""The backend contract: read the whole state blob, write it conditionally, lock, and (optionally) history.
+
+A subclass implements the storage primitives (``_read``, ``_write``, ``_create_lock``, ``_read_lock``,
+``_delete_lock``); this base does the bookkeeping every backend shares: remembering the version it
+last read so that writes are conditional, holding the lock for an operation, and refusing to unlock
+someone else's lock without its id.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import getpass
+import json
+import os
+import socket
+import uuid
+from dataclasses import asdict, dataclass
+
+from ..errors import BackendError, LockHeldError, StaleStateError
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one read returned: the bytes, and the version token a conditional write must match
+    (S3: the ETag; local: a sha256 of the bytes). ``version`` is None when the state does not exist."""
+
+    data: bytes
+    version: str | None
+
+    @property
+    def exists(self) -> bool:
+        return self.version is not None
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """The content of a lock: who holds it, for what, since when. Stored as JSON."""
+
+    id: str
+    operation: str
+    who: str
+    created: str
+    version: str = ""
+
+    @classmethod
+    def new(cls, operation: str) -> "LockInfo":
+        from .. import __version__
+
+        try:
+            user = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no user name in some containers
+            user = "unknown"
+        return cls(
+            id=str(uuid.uuid4()),
+            operation=operation,
+            who=f"{user}@{socket.gethostname()} (pid {os.getpid()})",
+            created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            version=f"dtmnb {__version__}",
+        )
+
+    def to_json(self) -> bytes:
+        return (json.dumps(asdict(self), indent=2) + "\n").encode()
+
+    @classmethod
+    def from_json(cls, data: bytes, where: str) -> "LockInfo":
+        try:
+            raw = json.loads(data.decode("utf-8"))
+            return cls(**{k: str(raw.get(k, "")) for k in ("id", "operation", "who", "created", "version")})
+        except Exception:  # noqa: BLE001
+            return cls(id="", operation="unknown", who=f"unreadable lock {where}", created="", version="")
+
+    def describe(self) -> str:
+        return f"{self.who}, operation '{self.operation}', since {self.created}, lock id {self.id}"
+
+
+@dataclass(frozen=True)
+class StateVersion:
+    """One entry of a backend's history (S3 object versions, local backups)."""
+
+    version_id: str
+    modified: _dt.datetime
+    size: int
+    is_latest: bool
+
+
+class Backend:
+    """Base of all state backends. ``location`` names the state for people (a path or s3://b/k)."""
+
+    name = "abstract"
+
+    def __init__(self) -> None:
+        self._last: Snapshot | None = None
+        self._lock: LockInfo | None = None
+
+    # ---- primitives a backend implements -------------------------------------------------------
+    location: str = ""
+
+    def describe(self) -> str:
+        """dtm's log line, e.g. 'Using local backend. State file: devstream.state.'"""
+        raise NotImplementedError
+
+    def _read(self) -> Snapshot:
+        raise NotImplementedError
+
+    def _write(self, data: bytes, expected_version: str | None) -> str:
+        """Write ``data`` only if the stored version is still ``expected_version`` (None: must not
+        exist). Return the new version. Raise StaleStateError (writing nothing) on a mismatch."""
+        raise NotImplementedError
+
+    def _create_lock(self, info: LockInfo) -> bool:
+        """Create the lock atomically; return False if a lock already exists."""
+        raise NotImplementedError
+
+    def _read_lock(self) -> LockInfo | None:
+        raise NotImplementedError
+
+    def _delete_lock(self) -> None:
+        raise NotImplementedError
+
+    def history(self) -> list[StateVersion]:
+        """Versions of the state, newest first. Raises HistoryUnavailableError when none are kept."""
+        from ..errors import HistoryUnavailableError
+
+        raise HistoryUnavailableError(f"the {self.name} backend keeps no history")
+
+    def read_version(self, version_id: str) -> bytes:
+        from ..errors import HistoryUnavailableError
+
+        raise HistoryUnavailableError(f"the {self.name} backend keeps no history")
+
+    # ---- what the engine uses -------------------------------------------------------------------
+    def read(self) -> Snapshot:
+        """Read the whole state; a missing state reads as empty bytes. Remembers the version."""
+        snap = self._read()
+        self._last = snap
+        return snap
+
+    def write(self, data: bytes) -> Snapshot:
+        """Write the whole state, conditional on the version last read (read() must come first)."""
+        if self._last is None:
+            raise BackendError("internal error: write() before read()")
+        try:
+            version = self._write(data, self._last.version)
+        except StaleStateError:
+            raise
+        self._last = Snapshot(data, version)
+        return self._last
+
+    @property
+    def lock_info(self) -> LockInfo | None:
+        """The lock this backend object holds, if any."""
+        return self._lock
+
+    def current_lock(self) -> LockInfo | None:
+        """Whoever holds the lock now (this process or another), or None."""
+        return self._read_lock()
+
+    def acquire(self, operation: str) -> LockInfo:
+        info = LockInfo.new(operation)
+        if not self._create_lock(info):
+            holder = self._read_lock()
+            who = holder.describe() if holder else "another run (it was released just now; try again)"
+            raise LockHeldError(
+                f"the state {self.location} is locked by {who}. Wait for that run to finish; if it "
+                f"died, remove the lock with `dtmnb state unlock -f CONFIG {holder.id if holder else 'LOCK_ID'}` "
+                f"or dtmnb.force_unlock(cfg, lock_id).",
+                holder,
+            )
+        self._lock = info
+        return info
+
+    def release(self) -> None:
+        if self._lock is None:
+            return
+        current = self._read_lock()
+        if current is not None and current.id == self._lock.id:
+            self._delete_lock()
+        self._lock = None
+
+    @contextlib.contextmanager
+    def locked(self, operation: str, enabled: bool = True):
+        """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike."""
+        if not enabled:
+            yield None
+            return
+        info = self.acquire(operation)
+        try:
+            yield info
+        finally:
+            self.release()
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        """Remove the lock if its id is ``lock_id``; returns the removed lock."""
+        current = self._read_lock()
+        if current is None:
+            raise BackendError(f"the state {self.location} is not locked; nothing to unlock")
+        if current.id != lock_id:
+            raise BackendError(
+                f"the lock on {self.location} has id {current.id}, not {lock_id}; held by "
+                f"{current.describe()}. Nothing was removed.")
+        self._delete_lock()
+        return current

@@ -1,0 +1,74 @@
+"""All errors dtmnb raises on purpose. The CLI maps them to exit codes in one place (cli.py)."""
+from __future__ import annotations
+
+
+class DtmnbError(Exception):
+    """Root of every error dtmnb raises on purpose; its message is meant for a person."""
+
+    exit_code = 1
+
+
+class ConfigError(DtmnbError):
+    """Raised when a config file (main, varFile or toolFile) is missing, not YAML or not valid.
+
+    ``problems`` holds one line per problem, each naming the file (and line when known) and the fix.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        self.problems = list(problems or [message])
+        super().__init__(message)
+
+
+class UsageError(DtmnbError):
+    """Raised when a command or function is called with arguments that cannot work together."""
+
+    exit_code = 2
+
+
+class StateFormatError(DtmnbError):
+    """Raised when a state file or object is not valid dtm state; the state is then never overwritten."""
+
+
+class BackendError(DtmnbError):
+    """Raised when a state backend cannot read, write or lock the state."""
+
+
+class LockHeldError(BackendError):
+    """Raised when another run holds the state lock. ``lock`` is the holder's LockInfo."""
+
+    def __init__(self, message: str, lock=None):
+        self.lock = lock
+        super().__init__(message)
+
+
+class StaleStateError(BackendError):
+    """Raised when the state changed behind our back since it was read; nothing was overwritten."""
+
+
+class HistoryUnavailableError(BackendError):
+    """Raised when a backend keeps no history (e.g. S3 bucket versioning is off)."""
+
+
+class PluginError(DtmnbError):
+    """Raised by a plugin when it cannot create, read, update or delete its resource."""
+
+
+class PluginNotFoundError(PluginError):
+    """Raised when a tool names a plugin that is not registered."""
+
+    exit_code = 2
+
+
+class MissingDependencyError(DtmnbError):
+    """Raised when an optional dependency (an extra) is needed but not installed; names the pip extra."""
+
+    exit_code = 2
+
+
+def missing_dependency(package: str, extra: str, purpose: str) -> MissingDependencyError:
+    return MissingDependencyError(
+        f"{purpose} needs the Python package '{package}', which is not installed. "
+        f"Install it with: pip install 'dtmnb[{extra}]'"
+    )
