@@ -1,0 +1,1 @@
+"""Local sandbox servers (S3-compatible and GitHub-compatible) for running tutorials offline."""
