@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from . import log
+from .errors import UsageError
 
 
 class Console:
@@ -28,10 +29,11 @@ class Console:
 class TerminalConsole(Console):
     """dtm's terminal behaviour: log lines on stderr, ``Continue? [y/n]`` on stdout/stdin."""
 
-    def __init__(self, stream=None, stdin=None, stdout=None, debug: bool = False):
+    def __init__(self, stream=None, stdin=None, stdout=None, debug: bool = False, require_tty: bool = False):
         self.sink = log.StreamSink(stream, debug=debug)
         self.stdin = stdin
         self.stdout = stdout
+        self.require_tty = require_tty
 
     def log(self, level: str, message: str) -> None:
         self.sink(level, message)
@@ -39,6 +41,10 @@ class TerminalConsole(Console):
     def confirm(self, changes) -> bool:
         stdin = self.stdin or sys.stdin
         stdout = self.stdout or sys.stdout
+        if self.require_tty and not (hasattr(stdin, "isatty") and stdin.isatty()):
+            raise UsageError("refusing to go on without confirmation: standard input is not a terminal, so "
+                             "nobody can answer 'Continue? [y/n]'. Pass -y/--yes (or set DTMNB_AUTO_APPROVE=1) "
+                             "to run without asking.")
         print("Continue? [y/n]", file=stdout)
         while True:
             print("Enter a value (Default is n): ", end="", file=stdout, flush=True)

@@ -87,6 +87,8 @@ class Backend:
     """Base of all state backends. ``location`` names the state for people (a path or s3://b/k)."""
 
     name = "abstract"
+    #: hold a lock during apply/delete/destroy (the ``use_lockfile`` option)
+    use_lockfile = True
 
     def __init__(self) -> None:
         self._last: Snapshot | None = None
@@ -145,6 +147,11 @@ class Backend:
             raise
         self._last = Snapshot(data, version)
         return self._last
+
+    @property
+    def last_version(self) -> str | None:
+        """The version token of the last read (None: the state did not exist)."""
+        return self._last.version if self._last else None
 
     @property
     def lock_info(self) -> LockInfo | None:

@@ -1,0 +1,64 @@
+"""``local-file``: manage one text file. Offline teaching plugin; a hand edit shows up as drift.
+
+Options: ``path`` (relative paths resolve against the config file's folder) and ``content``.
+Resource: ``{path, sha256, size, outputs: {path, sha256}}``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+
+from ..errors import PluginError
+from .base import Plugin
+
+
+class LocalFile(Plugin):
+    name = "local-file"
+
+    def _options(self, options: dict) -> tuple[str, str]:
+        path, content = options.get("path"), options.get("content", "")
+        if not path or not isinstance(path, str):
+            raise PluginError("local-file: option 'path' is required (the file to manage, e.g. out/hello.txt)")
+        if not isinstance(content, str):
+            raise PluginError(f"local-file: option 'content' must be text, got {type(content).__name__}")
+        return path, content
+
+    def _resource(self, path: str, data: bytes) -> dict:
+        digest = hashlib.sha256(data).hexdigest()
+        return {"path": path, "sha256": digest, "size": len(data),
+                "outputs": {"path": path, "sha256": digest}}
+
+    def create(self, options: dict) -> dict:
+        path, content = self._options(options)
+        target = self.context.resolve(path)
+        data = content.encode("utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise PluginError(f"local-file: cannot write {target}: {exc.strerror or exc}") from None
+        return self._resource(path, data)
+
+    def read(self, options: dict) -> dict | None:
+        path, _ = self._options(options)
+        target = self.context.resolve(path)
+        try:
+            return self._resource(path, target.read_bytes())
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise PluginError(f"local-file: cannot read {target}: {exc.strerror or exc}") from None
+
+    def update(self, options: dict) -> dict:
+        return self.create(options)
+
+    def delete(self, options: dict) -> None:
+        path, _ = self._options(options)
+        try:
+            self.context.resolve(path).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise PluginError(f"local-file: cannot delete {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,83 @@
+"""``local-repo-scaffolding``: the offline twin of ``github-repo-scaffolding-golang``.
+
+Renders the same Go web-app template into ``<output_dir>/<repo>/`` on disk instead of pushing it to
+GitHub. Same option names (``owner``, ``org``, ``repo``, ``branch``, ``image_repo``) plus ``output_dir``
+(default ``repos``, relative to the config file's folder). Read fingerprints the files, so a deleted
+folder plans a Create and a hand-edited or added file plans an Update (delete and re-render).
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+from ..errors import PluginError
+from .base import Plugin
+from .scaffold_template import GO_WEBAPP, render_template, scaffold_variables
+
+
+class LocalRepoScaffolding(Plugin):
+    name = "local-repo-scaffolding"
+    update_note = "the folder will be deleted and rendered again"
+
+    def _options(self, options: dict) -> dict:
+        repo = options.get("repo")
+        owner, org = options.get("owner") or "", options.get("org") or ""
+        if not repo or not isinstance(repo, str):
+            raise PluginError("local-repo-scaffolding: option 'repo' is required (the project's name)")
+        if "/" in repo or repo in (".", ".."):
+            raise PluginError(f"local-repo-scaffolding: option 'repo' must be a plain name, not '{repo}'")
+        if not owner and not org:
+            raise PluginError("local-repo-scaffolding: set option 'owner' (or 'org')")
+        return {"owner": owner, "org": org, "repo": repo, "branch": options.get("branch") or "main",
+                "image_repo": options.get("image_repo") or "", "output_dir": options.get("output_dir") or "repos"}
+
+    def _target(self, opts: dict):
+        return self.context.resolve(opts["output_dir"]) / opts["repo"]
+
+    def _resource(self, opts: dict, target, files: dict[str, bytes]) -> dict:
+        digest = hashlib.sha256()
+        for rel in sorted(files):
+            digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
+        return {
+            "owner": opts["owner"], "org": opts["org"], "repoName": opts["repo"], "branch": opts["branch"],
+            "files": len(files), "sha256": digest.hexdigest(),
+            "outputs": {"owner": opts["owner"], "org": opts["org"], "repo": opts["repo"],
+                        "path": f"{opts['output_dir']}/{opts['repo']}", "repoURL": target.resolve().as_uri()},
+        }
+
+    def create(self, options: dict) -> dict:
+        opts = self._options(options)
+        target = self._target(opts)
+        if target.exists():
+            raise PluginError(f"local-repo-scaffolding: {target} already exists; remove it or choose another repo name")
+        variables = scaffold_variables(opts["repo"], opts["org"] or opts["owner"], opts["repo"], opts["image_repo"])
+        rendered = {rel: text.encode("utf-8") for rel, text in render_template(GO_WEBAPP, variables).items()}
+        try:
+            for rel, data in rendered.items():
+                path = target / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        except OSError as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            raise PluginError(f"local-repo-scaffolding: cannot write {target}: {exc.strerror or exc}") from None
+        from .. import log
+
+        log.info(f"The project {opts['repo']} has been rendered into {opts['output_dir']}/{opts['repo']}.")
+        return self._resource(opts, target, rendered)
+
+    def read(self, options: dict) -> dict | None:
+        opts = self._options(options)
+        target = self._target(opts)
+        if not target.is_dir():
+            return None
+        files = {p.relative_to(target).as_posix(): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+        return self._resource(opts, target, files)
+
+    def delete(self, options: dict) -> None:
+        target = self._target(self._options(options))
+        try:
+            shutil.rmtree(target)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise PluginError(f"local-repo-scaffolding: cannot delete {target}: {exc.strerror or exc}") from None

@@ -1,0 +1,75 @@
+"""Outputs references ``${{ NAME.INSTANCE.outputs.KEY }}``, resolved right before a change runs.
+
+Unlike dtm, every reference in a string is resolved on its own, lists are walked, dotted instance ids
+work, and a string that is exactly one reference takes the output's value with its type.
+"""
+from __future__ import annotations
+
+import re
+
+from .errors import DtmnbError
+
+REFERENCE = re.compile(r"\$\{\{\s*([^.\s{}]+)\.(\S+?)\.outputs\.([^\s{}]+?)\s*\}\}")
+
+
+class ReferenceError_(DtmnbError):
+    """Raised when an outputs reference names a tool or output that the state does not have."""
+
+
+def find_references(value) -> list[str]:
+    """Every ``NAME.INSTANCE`` a value refers to (in strings, nested maps and lists)."""
+    found: list[str] = []
+    if isinstance(value, str):
+        found.extend(f"{m.group(1)}.{m.group(2)}" for m in REFERENCE.finditer(value))
+    elif isinstance(value, dict):
+        for v in value.values():
+            found.extend(find_references(v))
+    elif isinstance(value, list):
+        for v in value:
+            found.extend(find_references(v))
+    return found
+
+
+def resolve(value, state, *, strict: bool = True):
+    """Return a copy of ``value`` with references replaced by outputs from ``state`` (a State).
+
+    With ``strict=False`` an unresolvable reference is left as written (plan time, like dtm);
+    with ``strict=True`` it raises ReferenceError_ naming the reference and what is missing.
+    """
+    if isinstance(value, dict):
+        return {k: resolve(v, state, strict=strict) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, state, strict=strict) for v in value]
+    if not isinstance(value, str) or "${{" not in value:
+        return value
+
+    whole = REFERENCE.fullmatch(value.strip())
+    if whole:
+        found, out = _lookup(whole, state, strict)
+        return out if found else value
+
+    def replace(match):
+        found, out = _lookup(match, state, strict)
+        return str(out) if found else match.group(0)
+
+    return REFERENCE.sub(replace, value)
+
+
+def _lookup(match, state, strict: bool):
+    name, instance, key = match.groups()
+    state_key = f"{name}_{instance}"
+    entry = state.get(state_key)
+    problem = None
+    if entry is None:
+        problem = (f"tool {name}.{instance} is not in the state (it has not been created yet, or its "
+                   f"Create failed); add it to dependsOn so it runs first")
+    elif not isinstance((entry.resource or {}).get("outputs"), dict):
+        problem = f"tool {name}.{instance} has no outputs in the state"
+    elif key not in entry.resource["outputs"]:
+        have = ", ".join(sorted(map(str, entry.resource["outputs"]))) or "none"
+        problem = f"tool {name}.{instance} has no output '{key}' (its outputs: {have})"
+    if problem:
+        if strict:
+            raise ReferenceError_(f"cannot resolve {match.group(0)}: {problem}")
+        return False, None
+    return True, entry.resource["outputs"][key]
