@@ -1,0 +1,232 @@
+"""The notebook confirmation: the plan with Apply / Cancel buttons that never blocks the cell.
+
+``dtmnb.engine.apply(cfg)`` in a notebook, without ``auto_approve``, returns a :class:`PendingApply`.
+The cell ends at once and shows the plan; clicking **Apply** (or calling ``.approve()``) runs the changes
+through ``runner(WidgetConsole(...))`` with a progress bar and a log panel in dtm's wording, then shows
+the result table. Nothing here waits for a click: a kernel cannot see a click while a cell runs
+(reference: notebook-ecosystem.md §2.1), so the work happens in the click handler.
+
+Log lines are written with ``Output.append_stdout`` and never through ``with out:`` capture, which nbval
+and nbclient record differently and which can stall nbclient on ipykernel 7 (§1.5, §2.3).
+ipywidgets is imported only in this module, and only when a widget is built.
+"""
+from __future__ import annotations
+
+import html
+import sys
+from typing import Callable
+
+from . import log
+from .console import Console
+from .errors import missing_dependency
+
+PENDING, RUNNING, APPLIED, CANCELLED, FAILED = "pending", "running", "applied", "cancelled", "failed"
+
+_STATUS_STYLE = {
+    PENDING: "color: #555;",
+    RUNNING: "color: #004085;",
+    APPLIED: "color: #155724; font-weight: bold;",
+    CANCELLED: "color: #555; font-weight: bold;",
+    FAILED: "color: #721c24; font-weight: bold;",
+}
+
+
+def in_notebook() -> bool:
+    """True when running inside an IPython kernel (Jupyter, nbclient, nbval), False in a terminal/script."""
+    if "IPython" not in sys.modules:  # not imported: certainly no kernel, and we do not import it
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _widgets():
+    """The ipywidgets module, or a MissingDependencyError saying how to get it (or avoid it)."""
+    try:
+        import ipywidgets
+    except ImportError:
+        err = missing_dependency("ipywidgets", "notebook", "The Apply/Cancel confirmation in a notebook")
+        err.args = (f"{err.args[0]}; or pass auto_approve=True (or set DTMNB_AUTO_APPROVE=1) to apply "
+                    f"without asking.",)
+        raise err from None
+    return ipywidgets
+
+
+def _plural_changes(n: int) -> str:
+    return f"{n} change(s)"
+
+
+class WidgetConsole(Console):
+    """A Console that writes dtm's log lines into an ``Output`` widget and moves a progress bar.
+
+    It exists only after the user clicked Apply, so ``confirm`` answers True.
+    """
+
+    def __init__(self, output, progress=None, label=None, debug: bool = False):
+        self.output = output
+        self.progress_bar = progress
+        self.label = label
+        self.debug = debug
+        self.lines: list[str] = []
+
+    def log(self, level: str, message: str) -> None:
+        if level == "debug" and not self.debug:
+            return
+        line = log.format_line(level, message)  # format_line redacts secrets
+        self.lines.append(line)
+        self.output.append_stdout(line + "\n")
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        if self.progress_bar is not None:
+            self.progress_bar.max = max(int(total), 1)
+            self.progress_bar.value = min(int(done), self.progress_bar.max)
+        if self.label is not None:
+            self.label.value = label or f"{done}/{total}"
+
+    def confirm(self, changes) -> bool:
+        return True
+
+
+class PendingApply:
+    """A plan waiting for the user's decision: shows the plan with **Apply** and **Cancel** buttons.
+
+    Parameters
+    ----------
+    plan_frame : DataFrame
+        The plan (columns step, key, name, instance_id, action, reason, depends_on).
+    runner : callable
+        ``runner(console) -> DataFrame`` runs the changes, sending its log lines and progress to
+        ``console`` (a :class:`WidgetConsole`), and returns the result frame.
+    operation : str
+        ``"apply"``, ``"delete"`` or ``"destroy"``: the words used in titles and messages.
+
+    Attributes: ``status`` (pending, running, applied, cancelled, failed), ``result`` (the result
+    DataFrame once run), ``error`` (the exception if the run raised), and the widgets ``widget``,
+    ``apply_button``, ``cancel_button``, ``progress``, ``log``.
+    """
+
+    def __init__(self, plan_frame, runner: Callable, operation: str = "apply"):
+        self.plan = plan_frame
+        self.runner = runner
+        self.operation = operation
+        self.status = PENDING
+        self.result = None
+        self.error: BaseException | None = None
+        self._build()
+
+    # -- widget ---------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        w = _widgets()
+        from . import views
+
+        plan_view = views.PlanView(self.plan, title=f"{self.operation.capitalize()} plan")
+        self.title = w.HTML(f"<b>dtmnb {html.escape(self.operation)}</b>: "
+                            f"{html.escape(_plural_changes(len(self.plan)))} ({html.escape(plan_view.summary())})."
+                            f" Apply them?")
+        self.plan_table = w.HTML(plan_view.to_html())
+        self.apply_button = w.Button(description="Apply", button_style="danger", icon="check",
+                                     tooltip=f"Run the {self.operation} now")
+        self.cancel_button = w.Button(description="Cancel", icon="times", tooltip="Change nothing")
+        self.progress = w.IntProgress(value=0, min=0, max=max(len(self.plan), 1),
+                                      layout=w.Layout(width="300px"))
+        self.progress_label = w.Label("")
+        self.progress_box = w.HBox([self.progress, self.progress_label],
+                                   layout=w.Layout(display="none"))
+        self.status_line = w.HTML(self._status_html())
+        self.log = w.Output(layout=w.Layout(max_height="300px", overflow="auto"))
+        self.result_table = w.HTML("")
+        self.apply_button.on_click(lambda _b: self._run())
+        self.cancel_button.on_click(lambda _b: self._cancel())
+        self.widget = w.VBox([self.title, self.plan_table, w.HBox([self.apply_button, self.cancel_button]),
+                              self.progress_box, self.status_line, self.log, self.result_table])
+        self.widget.add_class("dtmnb-confirm")
+
+    def _status_html(self, text: str | None = None) -> str:
+        text = text or {PENDING: "waiting: click Apply to run the changes, or Cancel.",
+                        RUNNING: f"running the {self.operation} ..."}.get(self.status, self.status)
+        return (f'<span class="dtmnb-status dtmnb-status-{self.status}" style="{_STATUS_STYLE[self.status]}">'
+                f"{html.escape(text)}</span>")
+
+    def _set_status(self, status: str, text: str | None = None) -> None:
+        self.status = status
+        self.status_line.value = self._status_html(text)
+
+    def _disable(self) -> None:
+        self.apply_button.disabled = True
+        self.cancel_button.disabled = True
+
+    # -- what the buttons do --------------------------------------------------------------------------
+    def _run(self) -> None:
+        """Apply clicked: run once, record the outcome; never raises (a click handler has nobody to tell)."""
+        if self.status != PENDING:  # double click, or after Cancel: nothing more to do
+            return
+        self._disable()
+        self._set_status(RUNNING)
+        self.progress.max = max(len(self.plan), 1)
+        self.progress_box.layout.display = "flex"
+        console = WidgetConsole(self.log, self.progress, self.progress_label)
+        try:
+            result = self.runner(console)
+        except Exception as exc:  # noqa: BLE001 - recorded, shown, and re-raised by approve()
+            self.error = exc
+            message = log.redact(f"{self.operation.capitalize()} failed => {exc}.")
+            self.log.append_stdout(log.format_line("error", message) + "\n")
+            self._set_status(FAILED, f"{self.operation} failed: {log.redact(str(exc))}")
+            return
+        self.result = result
+        self._show_result(result)
+
+    def _show_result(self, result) -> None:
+        from . import views
+
+        n = len(result) if result is not None else 0
+        statuses = list(result["status"].astype(str)) if n and "status" in result.columns else []
+        failed, skipped = statuses.count("failed"), statuses.count("skipped")
+        if result is not None:
+            self.result_table.value = views.ResultView(result, title=f"{self.operation.capitalize()} result").to_html()
+        self.progress.value = self.progress.max
+        if failed:
+            self._set_status(FAILED, f"{self.operation} finished with errors: {failed} failed, {skipped} skipped, "
+                                     f"{n - failed - skipped} succeeded of {_plural_changes(n)}")
+        else:
+            past = {"apply": "applied", "delete": "deleted", "destroy": "destroyed"}.get(self.operation, "applied")
+            self._set_status(APPLIED, f"{past}: {_plural_changes(n)}")
+
+    def _cancel(self) -> None:
+        if self.status != PENDING:
+            return
+        self._disable()
+        self._set_status(CANCELLED, f"cancelled: nothing was changed ({_plural_changes(len(self.plan))} not applied)")
+
+    # -- public ----------------------------------------------------------------------------------------
+    def approve(self):
+        """Do what the **Apply** button does; return the result DataFrame.
+
+        Calling it again (or after a click) does not run anything twice. If the run raised (e.g. the
+        state lock is held), the error is recorded in ``status``/``error``/the log and raised here.
+        """
+        self._run()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def cancel(self) -> None:
+        """Do what the **Cancel** button does: nothing is changed."""
+        self._cancel()
+
+    def __repr__(self) -> str:
+        return f"<PendingApply {self.operation}: {_plural_changes(len(self.plan))}, status={self.status}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+        if isinstance(bundle, tuple):  # (data, metadata)
+            bundle = bundle[0]
+        bundle = dict(bundle)
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
+__all__ = ["PendingApply", "WidgetConsole", "in_notebook"]
