@@ -26,7 +26,7 @@ STATUS_COLORS = {
     "in sync": "#d4edda", "ok": "#d4edda", "unchanged": "#d4edda",
     "drifted": "#fff3cd", "changed": "#fff3cd", "modified": "#fff3cd", "update": "#fff3cd",
     "missing": "#f8d7da", "gone": "#f8d7da", "deleted": "#f8d7da", "removed": "#f8d7da",
-    "not in state": "#cce5ff", "added": "#d4edda", "new": "#cce5ff",
+    "not in state": "#cce5ff", "added": "#d4edda", "new": "#cce5ff", "error": "#f8d7da",
 }
 NO_CHANGE_COLOR = "#f1f3f5"
 
@@ -210,12 +210,30 @@ class DiffView(FrameView):
         return ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
 
 
-VIEWS = {v.kind: v for v in (FrameView, PlanView, ResultView, StateView, StatusView, HistoryView, DiffView)}
+class ToolsView(FrameView):
+    kind, title = "tools", "Tools"
+
+    def summary(self) -> str:
+        return _plural(len(self.frame), "tool") + " in the config"
+
+
+class LockView(FrameView):
+    kind, title = "lock", "Lock"
+
+    def summary(self) -> str:
+        if self.frame.empty:
+            return "nobody holds the lock"
+        r = self.frame.iloc[0]
+        return f"held by {r.get('who', '?')} ({r.get('operation', '?')})"
+
+
+VIEWS = {v.kind: v for v in (FrameView, PlanView, ResultView, StateView, StatusView, HistoryView, DiffView,
+                             ToolsView, LockView)}
 
 
 def guess_kind(frame: pd.DataFrame) -> str:
     """Which view fits ``frame``: ``frame.attrs['dtmnb_kind']`` if set, else judged by its columns."""
-    kind = frame.attrs.get("dtmnb_kind") if hasattr(frame, "attrs") else None
+    kind = frame.attrs.get("dtmnb") or frame.attrs.get("dtmnb_kind")  # frames.py tags its frames
     if kind in VIEWS:
         return kind
     cols = set(frame.columns)
@@ -225,7 +243,7 @@ def guess_kind(frame: pd.DataFrame) -> str:
         return "result"
     if cols & {"version_id", "version"} and cols & {"last_modified", "modified", "when", "timestamp"}:
         return "history"
-    if cols & {"drift", "drifted"}:
+    if cols & {"drift", "drifted"} and "status" in cols:
         return "status"
     if {"before", "after"} <= cols or "change" in cols:
         return "diff"
@@ -438,5 +456,5 @@ def dependency_graph(cfg_or_plan, plan: pd.DataFrame | None = None, title: str =
     return DependencyGraph(nodes, edges, title)
 
 
-__all__ = ["ACTION_COLORS", "STATUS_COLORS", "DependencyGraph", "DiffView", "FrameView", "HistoryView", "PlanView",
-           "ResultView", "StateView", "StatusView", "dependency_graph", "guess_kind", "show", "view"]
+__all__ = ["ACTION_COLORS", "STATUS_COLORS", "DependencyGraph", "DiffView", "FrameView", "HistoryView", "LockView",
+           "PlanView", "ResultView", "StateView", "StatusView", "ToolsView", "dependency_graph", "guess_kind", "show", "view"]

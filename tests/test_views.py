@@ -37,7 +37,7 @@ def test_guess_kind():
     assert views.guess_kind(STATE) == "state"
     assert views.guess_kind(pd.DataFrame({"x": [1]})) == "frame"
     tagged = pd.DataFrame({"x": [1]})
-    tagged.attrs["dtmnb_kind"] = "history"
+    tagged.attrs["dtmnb"] = "history"
     assert views.guess_kind(tagged) == "history"
 
 
