@@ -1,14 +1,32 @@
 """Loading dtm configs into a Config: the three-file form, the `---` single file, the v0.10 one-file form.
 
-TEMPORARY IMPLEMENTATION of load_config (three-file form only, little validation); the full loader
-keeps this module's public API: Tool, StateConfig, Config, load_config.
+``load_config`` reads the main file, finds its sections by content, renders ``[[ var ]]`` placeholders
+into the tools text (never into the core section), parses it and validates everything. Every problem
+found is collected and raised at once as one ConfigError; each names its file, line and the fix.
 """
 from __future__ import annotations
 
+import difflib
+import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from . import log
 from .errors import ConfigError
+
+BACKENDS = ("local", "s3")
+DEFAULT_STATE_FILE = "devstream.state"
+S3_REQUIRED = ("bucket", "region", "key")
+CORE_KEYS = ("varFile", "toolFile", "pluginDir", "state")
+TOOL_KEYS = ("name", "instanceID", "dependsOn", "options")
+V10_KEYS = ("config", "vars", "tools")
+RFC1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+RFC1123_RULE = ("an instanceID must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', "
+                "starting and ending with a letter or digit, at most 253 characters (e.g. default, go-app)")
 
 
 @dataclass
@@ -58,10 +76,14 @@ class StateConfig:
 
 @dataclass
 class Config:
+    """A loaded config. ``form`` is 'files', 'sections' or 'v0.10'; ``warnings`` lists what was ignored."""
+
     path: Path
     tools: list[Tool]
     state: StateConfig
     vars: dict = field(default_factory=dict)
+    form: str = "files"
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def base_dir(self) -> Path:
@@ -85,24 +107,631 @@ class Config:
 
 
 def load_config(path) -> Config:
-    """Read a dtm config (any of the three forms) into a Config, or raise ConfigError."""
-    import yaml
+    """Read a dtm config (any of the three forms) into a Config, or raise ConfigError.
 
-    path = Path(path).resolve()
-    if not path.exists():
-        raise ConfigError(f"config file {path} does not exist")
-    main = yaml.safe_load(path.read_text()) or {}
-    base = path.parent
-    vars_ = {}
-    if main.get("varFile"):
-        vars_ = yaml.safe_load((base / main["varFile"]).read_text()) or {}
-    text = (base / main["toolFile"]).read_text()
-    import re
+    Relative ``varFile``/``toolFile``/``stateFile`` paths are read from the main file's folder.
+    """
+    return _Loader(Path(path).expanduser().absolute()).load()
 
-    text = re.sub(r"\[\[\s*([\w.]+)\s*\]\]", lambda m: str(vars_[m.group(1)]), text)
-    raw_tools = (yaml.safe_load(text) or {}).get("tools") or []
-    tools = [Tool(t["name"], t["instanceID"], list(t.get("dependsOn") or []), t.get("options") or {},
-                  str(base / main["toolFile"])) for t in raw_tools]
-    st = main["state"]
-    return Config(path, tools, StateConfig(st["backend"].lower(), st.get("options") or {}, base, str(path)),
-                  vars_)
+
+# --- text cut out of a file -------------------------------------------------------------------------
+
+@dataclass
+class _Text:
+    """YAML text taken from ``path``; other lines are blanked so that line numbers stay the file's.
+    ``lines[i]`` is the file line of text line i once rendering has changed the line count."""
+
+    path: Path
+    text: str
+    key: str | None = None          # the top-level key this section holds (None: the whole map)
+    lines: list[int] | None = None
+    rendered: frozenset = frozenset()   # file lines changed by rendering (their columns are off)
+
+    def line(self, index: int) -> int:
+        if self.lines is not None and index < len(self.lines):
+            return self.lines[index]
+        return index + 1
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _top_blocks(lines: list[str], start: int, end: int) -> list[tuple[str, int, int]]:
+    """(key, first line, end line) of each top-level ``key:`` block in lines[start:end]."""
+    heads = [(m.group(1), i) for i in range(start, end)
+             if (m := re.match(r"([A-Za-z_][\w-]*)[ \t]*:(\s|$)", lines[i]))]
+    return [(k, i, heads[n + 1][1] if n + 1 < len(heads) else end) for n, (k, i) in enumerate(heads)]
+
+
+def _cut(path: Path, lines: list[str], keep, key: str | None = None) -> _Text:
+    keep = set(keep)
+    return _Text(path, "\n".join(s if i in keep else "" for i, s in enumerate(lines)) + "\n", key)
+
+
+class _Loader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.base = path.parent
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    def problem(self, path: Path, line: int | None, message: str) -> None:
+        self.problems.append(f"{_show(path)}:{line}: {message}" if line else f"{_show(path)}: {message}")
+
+    def load(self) -> Config:
+        text = self.read(self.path, None)
+        if text is None:
+            self.fail()
+        form, core, vars_src, tools_src = self.sections(text)
+        core_data, core_node = self.parse(core) if core else (None, None)
+        state = self.state(core_data, core_node, core)
+        var_file = tool_file = None
+        if isinstance(core_data, dict) and form != "v0.10":
+            var_file = self.pointer(core_data, core_node, "varFile")
+            tool_file = self.pointer(core_data, core_node, "toolFile")
+        if tool_file is not None:
+            if tools_src is not None:
+                self.warn(f"{_show(self.path)}: toolFile is set, so the tools section written in this file "
+                          f"is ignored (tools are read from {_show(tool_file[0])})")
+            tools_src = self.read_text(*tool_file, "tools")
+        elif tools_src is None and form != "v0.10" and core is not None:
+            self.problem(self.path, None, "no tools: add a `tools:` list (in its own `---` section) or set "
+                         "`toolFile: tools.yaml` in the core section")
+        if var_file is not None:
+            if vars_src is not None:
+                self.warn(f"{_show(self.path)}: varFile is set, so the variables section written in this "
+                          f"file is ignored (variables are read from {_show(var_file[0])})")
+            vars_src = self.read_text(*var_file, None)
+        if vars_src is False or tools_src is False:
+            self.fail()
+        vars_node, vars_data = self.variables(vars_src)
+        tools = []
+        if tools_src is not None and vars_node is not False:
+            where = self.var_hint(form, var_file, vars_src, tool_file)
+            rendered = _Renderer(self, vars_node, where).render(tools_src)
+            if rendered is not None:
+                tools = self.tools(rendered)
+        if self.problems or state is None:
+            self.fail()
+        for w in self.warnings:
+            log.warn(w)
+        return Config(self.path, tools, state, vars_data or {}, form, self.warnings)
+
+    def fail(self):
+        n = len(self.problems)
+        head = f"invalid config {_show(self.path)} ({n} problem{'s' if n != 1 else ''}):"
+        raise ConfigError("\n  - ".join([head] + self.problems), self.problems)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    # --- files and sections ---------------------------------------------------------------------
+
+    def read(self, path: Path, pointer: tuple[str, int | None] | None) -> str | None:
+        """The file's text, or None after recording why it cannot be read."""
+        how = ("" if pointer is None else
+               f" (`{pointer[0]}` in {_show(self.path)}{':' + str(pointer[1]) if pointer[1] else ''} points to "
+               f"it; relative paths are read from the folder of {self.path.name})")
+        what = "config file" if pointer is None else f"{pointer[0]} {path}"
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            fix = "check the path" if pointer else "pass the path of your main config file, e.g. config.yaml"
+            self.problem(path, None, f"{what if pointer else 'config file ' + str(path)} does not exist{how}; "
+                                     f"{fix}")
+        except IsADirectoryError:
+            self.problem(path, None, f"{path} is a folder, not a file{how}")
+        except (OSError, UnicodeDecodeError) as e:
+            self.problem(path, None, f"cannot read {path}: {e}{how}")
+        return None
+
+    def read_text(self, path: Path, key: str, line: int | None, section: str | None):
+        text = self.read(path, (key, line))
+        return False if text is None else _Text(path, text, section)
+
+    def sections(self, text: str):
+        """Find the core, vars and tools sections of the main file (each a _Text or None) and its form."""
+        lines = text.splitlines()
+        pieces, start = [], 0
+        for i, s in enumerate(lines + ["---"]):
+            if s.rstrip() == "---":
+                if any(x.strip() and not x.lstrip().startswith("#") for x in lines[start:i]):
+                    pieces.append((start, i))
+                start = i + 1
+        found: dict[str, tuple[int, _Text]] = {}
+
+        def put(kind: str, first: int, src: _Text, label: str) -> None:
+            if kind in found:
+                self.problem(self.path, first + 1, f"a second {label} (the first is at line "
+                                                   f"{found[kind][0] + 1}); keep only one")
+            else:
+                found[kind] = (first, src)
+
+        v10 = False
+        for start, end in pieces:
+            blocks = _top_blocks(lines, start, end)
+            keys = [b[0] for b in blocks]
+            first = blocks[0][1] if blocks else start
+            if "config" in keys and "state" not in keys:
+                v10 = True
+                for key, b0, b1 in blocks:
+                    if key in V10_KEYS:
+                        put(key, b0, _cut(self.path, lines, range(b0, b1), key), f"`{key}:` section")
+                    elif key in ("apps", "pipelineTemplates"):
+                        self.problem(self.path, b0 + 1, f"`{key}:` is not supported by dtmnb (it came with "
+                                                        f"dtm v0.10); write each tool under `tools:` instead")
+                    else:
+                        self.problem(self.path, b0 + 1, f"unknown top-level key `{key}`; a v0.10 config "
+                                                        f"has only config:, vars: and tools:")
+            elif set(keys) & set(CORE_KEYS):
+                tools = [(b0, b1) for k, b0, b1 in blocks if k == "tools"]
+                rest = [i for i in range(start, end) if not any(b0 <= i < b1 for b0, b1 in tools)]
+                put("core", first, _cut(self.path, lines, rest), "core section (with `state:`)")
+                for b0, b1 in tools:
+                    put("tools", b0, _cut(self.path, lines, range(b0, b1), "tools"), "tools section")
+            elif "tools" in keys:
+                put("tools", first, _cut(self.path, lines, range(start, end), "tools"), "tools section")
+            else:
+                put("vars", first, _cut(self.path, lines, range(start, end)), "variables section")
+        if v10:
+            if len(pieces) > 1 and any(k in found for k in ("core", "vars")):
+                self.problem(self.path, None, "mixes the v0.10 form (`config:`) with `---` sections; use one")
+            core = found.get("config", (0, None))[1]
+            if core is None:
+                self.problem(self.path, None, "no `config:` section: add `config:` with `state:` under it")
+            return "v0.10", core, found.get("vars", (0, None))[1], found.get("tools", (0, None))[1]
+        core = found.get("core", (0, None))[1]
+        if core is None:
+            self.problem(self.path, None, "no `state` section: add\n      state:\n        backend: local\n"
+                                          "        options:\n          stateFile: devstream.state")
+        form = "sections" if len(pieces) > 1 or "tools" in found else "files"
+        return form, core, found.get("vars", (0, None))[1], found.get("tools", (0, None))[1]
+
+    def parse(self, src: _Text):
+        """(data, node) of a section: the map itself, or the value under ``src.key``. (None, None) on error."""
+        loader = yaml.SafeLoader(src.text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_duplicates(self, src, node)
+            data = loader.construct_document(node) if node is not None else None
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            line = src.line(mark.line) if mark else None
+            col = f":{mark.column + 1}" if mark and line not in src.rendered else ""
+            what = " ".join(str(x) for x in (e.context, e.problem) if x)
+            hint = ""
+            if line and "[[" in (_file_line(src.path, line) or ""):
+                hint = "; if a value comes from a variable, quote the placeholder: \"[[ name ]]\""
+            self.problems.append(f"{_show(src.path)}:{line}{col}: not valid YAML: {what}{hint}")
+            return None, None
+        finally:
+            loader.dispose()
+        if node is None:
+            return {}, None
+        if not isinstance(data, dict):
+            kind = type(data).__name__.replace("str", "text").replace("list", "list")
+            self.problem(src.path, src.line(node.start_mark.line), f"the top level is a {kind}, not a map "
+                                                                   f"of `key: value` lines")
+            return None, None
+        if src.key is None:
+            return data, node
+        return data.get(src.key), _value_node(node, src.key)
+
+    def pointer(self, core: dict, node, key: str):
+        """(resolved path, key, line) for core's ``varFile``/``toolFile``, or None when unset."""
+        value = core.get(key)
+        if value in (None, ""):
+            return None
+        line = _key_line(node, key)
+        if not isinstance(value, str):
+            self.problem(self.path, line, f"`{key}` must be a file path, got {value!r}")
+            return None
+        p = Path(value).expanduser()
+        return (p if p.is_absolute() else self.base / p), key, line
+
+    def var_hint(self, form, var_file, vars_src, tool_file) -> str:
+        """Where a missing variable should be added, for the fix in the message."""
+        if var_file:
+            return _show(var_file[0])
+        if form == "v0.10":
+            return f"the `vars:` section of {_show(self.path)}"
+        if vars_src:
+            return f"the variables section of {_show(self.path)}"
+        if tool_file:
+            return f"a variables file (set `varFile: variables.yaml` in {_show(self.path)})"
+        return f"a variables section of {_show(self.path)} (a `---` section of `name: value` lines)"
+
+    # --- state, variables, tools ------------------------------------------------------------------
+
+    def state(self, core, node, src) -> StateConfig | None:
+        if not isinstance(core, dict):
+            return None
+        for key in core:
+            if key not in CORE_KEYS:
+                self.problem(self.path, _key_line(node, key), f"unknown key `{key}` in the core section"
+                             f"{_did_you_mean(key, CORE_KEYS)}; it holds only {', '.join(CORE_KEYS)} "
+                             f"(variables go in their own `---` section or in varFile)")
+        st, line = core.get("state"), _key_line(node, "state")
+        if st is None:
+            self.problem(self.path, line, "`state:` is empty: give it `backend: local` (or s3) and `options:`")
+            return None
+        if not isinstance(st, dict):
+            self.problem(self.path, line, "`state:` must be a map with `backend:` and `options:`")
+            return None
+        st_node = _value_node(node, "state")
+        backend, options = st.get("backend"), st.get("options")
+        bline = _key_line(st_node, "backend") or line
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            self.problem(self.path, _key_line(st_node, "options") or line, "`state.options` must be a map")
+            options = {}
+        options = dict(options)
+        if not isinstance(backend, str) or backend.lower() not in BACKENDS:
+            got = "is missing" if backend in (None, "") else f"`{backend}` is not supported"
+            self.problem(self.path, bline, f"state backend {got}: use `backend: local` (a state file) or "
+                                           f"`backend: s3` (an S3 object)")
+            return None
+        backend = backend.lower()
+        if backend == "local":
+            if options.get("stateFile") in (None, ""):
+                options["stateFile"] = DEFAULT_STATE_FILE
+            elif not isinstance(options["stateFile"], str):
+                self.problem(self.path, bline, "`stateFile` must be a file path")
+        else:
+            for key in S3_REQUIRED:
+                if options.get(key) in (None, ""):
+                    self.problem(self.path, bline, f"s3 backend: `{key}` is missing; add `{key}: ...` under "
+                                                   f"state.options (bucket, region and key are all required)")
+        return StateConfig(backend, options, self.base, str(self.path))
+
+    def variables(self, src):
+        """(vars node, vars dict); (False, None) when the variables cannot be used."""
+        if src is None:
+            return None, {}
+        data, node = self.parse(src)
+        if data is None and node is None and self.problems:
+            return False, None
+        if data is None:
+            return None, {}
+        if not isinstance(data, dict):
+            self.problem(src.path, src.line(node.start_mark.line), "variables must be a map of `name: value`")
+            return False, None
+        return node, data
+
+    def tools(self, src: _Text) -> list[Tool]:
+        data, node = self.parse(src)
+        if data is None and node is None:
+            if self.problems:
+                return []
+            self.problem(src.path, None, "no `tools:` list")
+            return []
+        if isinstance(data, dict) and src.key is None:
+            data, node = data.get("tools"), _value_node(node, "tools")
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.problem(src.path, src.line(node.start_mark.line), "`tools:` must be a list of `- name: ...` "
+                                                                   "entries")
+            return []
+        tools = [t for entry, n in zip(data, node.value) if (t := self.tool(entry, n, src))]
+        self.check_refs(tools, src.path)
+        return tools
+
+    def tool(self, entry, node, src: _Text) -> Tool | None:
+        line = src.line(node.start_mark.line)
+        here = lambda key: src.line(_key_line(node, key, raw=True) or node.start_mark.line)  # noqa: E731
+        if not isinstance(entry, dict):
+            self.problem(src.path, line, "a tool entry must be a map with name, instanceID and options")
+            return None
+        ok = True
+        for key in entry:
+            if key not in TOOL_KEYS:
+                hint = _did_you_mean(key, TOOL_KEYS) or " (indent it under `options:` if it is a plugin option)"
+                self.problem(src.path, here(key), f"unknown key `{key}` in a tool entry{hint}; a tool has "
+                                                  f"only {', '.join(TOOL_KEYS)}")
+                ok = False
+        name, iid = _text(entry, node, "name"), _text(entry, node, "instanceID")
+        if not name:
+            self.problem(src.path, line, "tool has no `name`: set it to the plugin name, e.g. "
+                                         "`name: github-repo-scaffolding-golang`")
+            ok = False
+        elif "_" in name:
+            self.problem(src.path, here("name"), f"tool name `{name}` contains '_': the state key is "
+                         f"<name>_<instanceID>, so names with '_' could collide; use '-' instead")
+            ok = False
+        if not iid:
+            self.problem(src.path, line, f"tool `{name or '?'}` has no `instanceID`: add e.g. "
+                                         f"`instanceID: default` ({RFC1123_RULE})")
+            ok = False
+        elif len(iid) > 253 or not RFC1123.fullmatch(iid):
+            fixed = re.sub(r"[^a-z0-9.-]+", "-", iid.lower()).strip("-.")[:253]
+            try_ = f"; try `{fixed}`" if fixed and RFC1123.fullmatch(fixed) else ""
+            self.problem(src.path, here("instanceID"), f"instanceID `{iid}` is not valid: {RFC1123_RULE}{try_}")
+            ok = False
+        deps = entry.get("dependsOn")
+        if deps is None:
+            deps = []
+        if not isinstance(deps, list):
+            self.problem(src.path, here("dependsOn"), 'dependsOn must be a list, e.g. dependsOn: ["name.instanceID"]')
+            deps, ok = [], False
+        clean = []
+        for d in deps:
+            d = d.strip() if isinstance(d, str) else d
+            head, dot, tail = d.partition(".") if isinstance(d, str) else ("", "", "")
+            if not (head and dot and tail):
+                self.problem(src.path, here("dependsOn"), f"dependsOn entry {d!r} must be `name.instanceID` of "
+                                                          f"another tool, e.g. `argocd.default`")
+                ok = False
+            else:
+                clean.append(d)
+        options = entry.get("options")
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            self.problem(src.path, here("options"), "options must be a map of `key: value` (the plugin's options)")
+            ok = False
+        if not ok:
+            return None
+        return Tool(name, iid, clean, options, str(src.path), line)
+
+    def check_refs(self, tools: list[Tool], path: Path) -> None:
+        """Duplicates, unknown dependsOn targets and cycles."""
+        by_ref: dict[str, Tool] = {}
+        for t in tools:
+            if t.ref in by_ref:
+                self.problem(path, t.line, f"tool {t.ref} is defined twice (also at line {by_ref[t.ref].line}); "
+                                           f"give one of them another instanceID")
+            else:
+                by_ref[t.ref] = t
+        known = ", ".join(by_ref) or "none"
+        for t in tools:
+            for d in t.depends_on:
+                if d not in by_ref:
+                    hint = f" (tools in this config: {known})"
+                    self.problem(path, t.line, f"tool {t.ref} depends on {d}, which is not in the config{hint}")
+        seen: dict[str, int] = {}
+        stack: list[str] = []
+        cycles: list[list[str]] = []
+
+        def visit(ref: str) -> None:
+            seen[ref] = 0
+            stack.append(ref)
+            for d in by_ref[ref].depends_on:
+                if seen.get(d) == 0:
+                    cycles.append(stack[stack.index(d):] + [d])
+                elif d in by_ref and d not in seen:
+                    visit(d)
+            stack.pop()
+            seen[ref] = 1
+
+        for ref in by_ref:
+            if ref not in seen:
+                visit(ref)
+        order = list(by_ref)
+        for cyc in cycles:
+            ring = cyc[:-1]
+            i = min(range(len(ring)), key=lambda k: order.index(ring[k]))
+            ring = ring[i:] + ring[:i]
+            self.problem(path, by_ref[ring[0]].line, f"dependency cycle {' -> '.join(ring + ring[:1])}; "
+                                                     f"remove one of these dependsOn entries")
+
+
+# --- variables -----------------------------------------------------------------------------------
+
+_NAME_PATH = re.compile(r"[\w-]+(\.[\w-]+)*")
+_PLACEHOLDER = re.compile(r"\[\[(.*?)\]\]")
+
+
+class _Renderer:
+    """Renders ``[[ name ]]`` / ``[[ a.b ]]`` like dtm v0.9 (text/template, missingkey=error), line by line."""
+
+    def __init__(self, loader: _Loader, vars_node, where: str):
+        self.loader, self.vars, self.where = loader, vars_node, where
+
+    def render(self, src: _Text) -> _Text | None:
+        before = len(self.loader.problems)
+        missing: dict[str, list[int]] = {}
+        out, lines, changed = [], [], set()
+        for i, text in enumerate(src.text.split("\n")):
+            line = src.line(i)
+            if "[[" in text:
+                if "[[" in _PLACEHOLDER.sub("", text):
+                    self.loader.problem(src.path, line, "`[[` without a closing `]]` on the same line: a variable "
+                                                        "is written `[[ name ]]`; for a nested YAML list put a "
+                                                        "space between the brackets: `[ [1, 2] ]`")
+                new = _PLACEHOLDER.sub(lambda m: self.value(m, src.path, line, missing), text)
+                if new != text:
+                    changed.add(line)
+                text = new
+            parts = text.split("\n")
+            out += parts
+            lines += [line] * len(parts)
+        for name, where in missing.items():
+            also = f" (also used at line{'s' if len(where) > 2 else ''} {', '.join(map(str, where[1:]))})" \
+                if len(where) > 1 else ""
+            self.loader.problem(src.path, where[0], f"variable [[ {name} ]] is not defined{also}; "
+                                                    f"{self.fix(name)}")
+        if len(self.loader.problems) > before:
+            return None
+        return _Text(src.path, "\n".join(out), src.key, lines, frozenset(changed))
+
+    def value(self, m, path: Path, line: int, missing: dict) -> str:
+        inner = m.group(1).strip()
+        problem = lambda msg: self.loader.problem(path, line, msg)  # noqa: E731
+        if not _NAME_PATH.fullmatch(inner):
+            if inner.startswith(".") and _NAME_PATH.fullmatch(inner[1:]):
+                problem(f"write [[ {inner[1:]} ]], without the dot: dtm adds the dot itself, so "
+                        f"[[ {inner} ]] is not a variable")
+            else:
+                problem(f"`{m.group(0)}` is not a variable: write [[ name ]] or [[ a.b ]] (letters, digits, "
+                        f"'_' and '-'); for a nested YAML list put a space between the brackets: `[ [1, 2] ]`")
+            return m.group(0)
+        node = self.vars
+        for n, seg in enumerate(inner.split(".")):
+            if n and not isinstance(node, yaml.MappingNode):
+                problem(f"variable {'.'.join(inner.split('.')[:n])} is not a map, so [[ {inner} ]] cannot be "
+                        f"looked up")
+                return m.group(0)
+            node = _child(node, seg) if node is not None else None
+            if node is None:
+                missing.setdefault(inner, [])
+                if line not in missing[inner]:
+                    missing[inner].append(line)
+                return m.group(0)
+        if isinstance(node, yaml.ScalarNode):
+            text = _go_scalar(node)
+            if text is not None:
+                return text
+            problem(f"variable {inner} has no value; give it one (`{inner.split('.')[-1]}: \"\"` for an empty "
+                    f"string)")
+        else:
+            kind = "list" if isinstance(node, yaml.SequenceNode) else "map"
+            problem(f"variable {inner} is a {kind}; list and map values are not supported in [[ ]] (as in "
+                    f"dtm): use a single value (text, number or true/false)")
+        return m.group(0)
+
+    def fix(self, name: str) -> str:
+        segs, node, have = name.split("."), self.vars, 0
+        while have < len(segs) - 1 and isinstance(node, yaml.MappingNode):
+            child = _child(node, segs[have])
+            if not isinstance(child, yaml.MappingNode):
+                break
+            node, have = child, have + 1
+        rest = segs[have:]
+        snippet = rest[-1] + ": ..."
+        for seg in reversed(rest[:-1]):
+            snippet = f"{seg}: {{{snippet}}}"
+        under = f" under `{'.'.join(segs[:have])}`" if have else ""
+        return f"add `{snippet}`{under} to {self.where}"
+
+
+def _child(node, key: str):
+    """The value node under ``key`` in a mapping node (following ``<<`` merges), or None."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    merged = []
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key and k.tag != "tag:yaml.org,2002:merge":
+            return v
+        if k.tag == "tag:yaml.org,2002:merge":
+            merged += v.value if isinstance(v, yaml.SequenceNode) else [v]
+    for m in merged:
+        found = _child(m, key)
+        if found is not None:
+            return found
+    return None
+
+
+def _go_scalar(node) -> str | None:
+    """A scalar variable as dtm printed it: yaml.v3's value of the scalar through Go's fmt (None: null)."""
+    v = node.value
+    if node.style:                      # quoted or block scalar: a string
+        return v
+    if v in ("", "~", "null", "Null", "NULL"):
+        return None
+    if v in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        return v.lower()
+    plain = v.replace("_", "")
+    sign = "-" if plain.startswith("-") else ""
+    digits = plain.lstrip("+-")
+    if re.fullmatch(r"0[0-7]+", digits):
+        return str(int(sign + digits, 8))
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0|[1-9][0-9]*", digits):
+        return str(int(sign + digits, 0))
+    if v.lower() in (".inf", "+.inf"):
+        return "+Inf"
+    if v.lower() == "-.inf":
+        return "-Inf"
+    if v.lower() == ".nan":
+        return "NaN"
+    if re.fullmatch(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", v):
+        return _go_float(float(v))
+    return v
+
+
+def _go_float(f: float) -> str:
+    """Go's ``%v`` of a float64 (``%g``, shortest digits): exponent form below 1e-4 and from 1e6."""
+    if f == 0 or math.isinf(f) or math.isnan(f):
+        return {0: "0"}.get(f, "NaN" if math.isnan(f) else ("+Inf" if f > 0 else "-Inf"))
+    from decimal import Decimal
+
+    sign, digits, exp = Decimal(repr(f)).normalize().as_tuple()
+    ds = "".join(map(str, digits))
+    e10 = len(ds) + exp - 1
+    s = "-" if sign else ""
+    if e10 < -4 or e10 >= 6:
+        mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
+        return f"{s}{mant}e{'-' if e10 < 0 else '+'}{abs(e10):02d}"
+    return s + format(Decimal(repr(abs(f))).normalize(), "f")
+
+
+# --- YAML node helpers ----------------------------------------------------------------------------
+
+def _value_node(node, key: str):
+    return _child(node, key) if node is not None else None
+
+
+def _key_index(node, key: str, default: int) -> int:
+    """0-based text line of ``key`` in a mapping node, else ``default``."""
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return k.start_mark.line
+    return default
+
+
+def _key_line(node, key: str) -> int | None:
+    index = _key_index(node, key, -1)
+    return index + 1 if index >= 0 else None
+
+
+def _text(entry: dict, node, key: str) -> str | None:
+    """A tool's name/instanceID as Go read it into a string field: the scalar's text; None if unset."""
+    value = entry.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    child = _value_node(node, key)
+    return child.value if isinstance(child, yaml.ScalarNode) else str(value)
+
+
+def _check_duplicates(loader: _Loader, src: _Text, root) -> None:
+    """A key written twice in one map: yaml.v3 (so dtm) rejects it; PyYAML would keep the last silently."""
+    todo, seen = [root], set()
+    while todo:
+        node = todo.pop()
+        if id(node) in seen or isinstance(node, yaml.ScalarNode):
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    line = src.line(k.start_mark.line)
+                    if k.value in first:
+                        loader.problem(src.path, line, f"key `{k.value}` is written twice in the same map "
+                                                       f"(also at line {first[k.value]}); keep one")
+                    first.setdefault(k.value, line)
+                todo.append(v)
+        else:
+            todo.extend(node.value)
+
+
+def _did_you_mean(key, known) -> str:
+    key = str(key)
+    match = [k for k in known if k.lower() == key.lower()] or difflib.get_close_matches(key, known, 1, 0.75)
+    return f" (did you mean `{match[0]}`?)" if match else ""
+
+
+def _file_line(path: Path, line: int) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()[line - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
