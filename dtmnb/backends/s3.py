@@ -1,0 +1,322 @@
+"""The s3 backend: the state is one S3 object, written with If-Match, locked by ``<key>.lock``.
+
+Compared with dtm's s3 backend (bucket/region/key, last writer wins, auto-creates an empty object):
+- a missing object reads as an empty state and is created by the first write, never before;
+- writes carry ``If-Match: <etag read>`` (or ``If-None-Match: *`` for the first one), so a state that
+  changed since it was read is never overwritten;
+- a ``<key>.lock`` object created with ``If-None-Match: *`` holds the lock (Terraform's ``use_lockfile``);
+- with bucket versioning on, ``history()`` lists the object's versions.
+
+Credentials come only from boto3's normal chain (environment, profile, SSO, instance role).
+boto3 is imported inside this module's functions only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+from ..errors import BackendError, ConfigError, HistoryUnavailableError, StaleStateError, missing_dependency
+from ..log import redact
+from .base import Backend, LockInfo, Snapshot, StateVersion
+
+REQUIRED = ("bucket", "region", "key")
+# Options that would put a credential into a config file; refused with a pointer to boto3's chain.
+CREDENTIAL_OPTIONS = ("access_key", "secret_key", "aws_access_key_id", "aws_secret_access_key",
+                      "token", "session_token", "aws_session_token")
+CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DEFAULT_REGION) in the "
+                    "environment, or name a profile from ~/.aws/config with AWS_PROFILE or the state option "
+                    "'profile'.")
+STALE_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+def _flag(options: dict, name: str, default: bool, where: str) -> bool:
+    value = options.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ConfigError(f"{where}: state option '{name}' must be true or false, not {value!r}")
+
+
+def _error_code(exc) -> str:
+    return str(exc.response.get("Error", {}).get("Code") or exc.response.get("ResponseMetadata", {})
+               .get("HTTPStatusCode") or "")
+
+
+class S3Backend(Backend):
+    """State in ``s3://bucket/key``; lock in ``s3://bucket/key.lock``."""
+
+    name = "s3"
+
+    def __init__(self, bucket: str, region: str, key: str, *, endpoint: str | None = None,
+                 profile: str | None = None, encrypt: bool = False, kms_key_id: str | None = None,
+                 use_lockfile: bool = True):
+        super().__init__()
+        self.bucket = bucket
+        self.region = region
+        self.key = key
+        self.endpoint = endpoint or None
+        self.profile = profile or None
+        self.encrypt = bool(encrypt)
+        self.kms_key_id = kms_key_id or None
+        self.use_lockfile = use_lockfile
+        self.location = f"s3://{bucket}/{key}"
+        self._client = None
+
+    @classmethod
+    def from_config(cls, state_config) -> "S3Backend":
+        options = dict(state_config.options or {})
+        where = state_config.file or "config"
+        leaked = [k for k in options if str(k).lower() in CREDENTIAL_OPTIONS]
+        if leaked:
+            raise ConfigError(
+                f"{where}: state option '{leaked[0]}' would keep an AWS credential in the config file; "
+                f"remove it. {CREDENTIALS_HELP}")
+        missing = [name for name in REQUIRED if options.get(name) in (None, "")]
+        if missing:
+            problems = [f"{where}: the s3 state backend needs option '{name}' (state.options.{name})"
+                        for name in missing]
+            raise ConfigError(
+                f"{where}: the s3 state backend needs option{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(m) for m in missing)} under state.options "
+                f"(bucket, region and key are all required)", problems)
+        return cls(
+            str(options["bucket"]), str(options["region"]), str(options["key"]),
+            endpoint=str(options["endpoint"]) if options.get("endpoint") else None,
+            profile=str(options["profile"]) if options.get("profile") else None,
+            encrypt=_flag(options, "encrypt", False, where),
+            kms_key_id=str(options["kms_key_id"]) if options.get("kms_key_id") else None,
+            use_lockfile=_flag(options, "use_lockfile", True, where),
+        )
+
+    def describe(self) -> str:
+        return f"Using s3 backend. Bucket: {self.bucket}, region: {self.region}, key: {self.key}."
+
+    def __repr__(self) -> str:
+        return f"<S3Backend {self.location} region={self.region}>"
+
+    @property
+    def lock_key(self) -> str:
+        return self.key + ".lock"
+
+    # ---- client ---------------------------------------------------------------------------------
+    @property
+    def client(self):
+        """The boto3 S3 client (made on first use): bounded timeouts and retries, path-style
+        addressing when an endpoint is set (in the options or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self):
+        import os
+
+        try:
+            import boto3
+            from botocore.config import Config
+            from botocore.exceptions import BotoCoreError, ProfileNotFound
+        except ImportError:
+            raise missing_dependency("boto3", "aws", "The s3 backend") from None
+        custom = self.endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        config = Config(
+            connect_timeout=5, read_timeout=15,
+            retries={"max_attempts": 3, "mode": "standard"},
+            s3={"addressing_style": "path"} if custom else None,
+        )
+        try:
+            session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            return session.client("s3", endpoint_url=self.endpoint, config=config)
+        except ProfileNotFound:
+            raise BackendError(
+                f"the AWS profile '{self.profile}' (state option 'profile') was not found in "
+                f"~/.aws/config or ~/.aws/credentials") from None
+        except (BotoCoreError, ValueError) as exc:
+            raise BackendError(f"cannot set up the S3 client for {self.location}: {redact(str(exc))}") from None
+
+    def _endpoint_name(self) -> str:
+        try:
+            return self.client.meta.endpoint_url
+        except Exception:  # noqa: BLE001
+            return self.endpoint or "S3"
+
+    def _call(self, what: str, method: str, **params):
+        """Call ``client.<method>``; expected failures become BackendError with a clear message.
+        ClientErrors the caller handles itself (missing key, 412) are re-raised untouched."""
+        from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
+                                         EndpointConnectionError, NoCredentialsError, NoRegionError,
+                                         PartialCredentialsError, ReadTimeoutError)
+
+        client = self.client
+        try:
+            return getattr(client, method)(**params)
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in STALE_CODES or code in MISSING_CODES or code in ("NoSuchVersion", "InvalidArgument"):
+                raise
+            raise self._client_error(what, exc, code) from None
+        except (NoCredentialsError, PartialCredentialsError):
+            raise BackendError(f"cannot {what} {self.location}: no AWS credentials found. "
+                               f"{CREDENTIALS_HELP}") from None
+        except (EndpointConnectionError, ConnectTimeoutError):
+            raise BackendError(
+                f"cannot {what} {self.location}: the S3 endpoint {self._endpoint_name()} cannot be reached. "
+                f"Check the network, the state option 'endpoint' or AWS_ENDPOINT_URL_S3 (is the server "
+                f"running? `dtmnb sandbox up` starts a local one).") from None
+        except ReadTimeoutError:
+            raise BackendError(f"cannot {what} {self.location}: the S3 endpoint {self._endpoint_name()} "
+                               f"did not answer in time") from None
+        except NoRegionError:
+            raise BackendError(f"cannot {what} {self.location}: no region; set state option 'region'") from None
+        except BotoCoreError as exc:
+            raise BackendError(f"cannot {what} {self.location}: {redact(str(exc))}") from None
+
+    def _client_error(self, what: str, exc, code: str) -> BackendError:
+        err = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        status = meta.get("HTTPStatusCode")
+        prefix = f"cannot {what} {self.location}"
+        if code == "NoSuchBucket":
+            return BackendError(
+                f"{prefix}: the bucket '{self.bucket}' does not exist at {self._endpoint_name()}. Create it "
+                f"(aws s3 mb s3://{self.bucket} --region {self.region}) or fix state option 'bucket'.")
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
+                    "TokenRefreshRequired"):
+            return BackendError(
+                f"{prefix}: S3 refused the AWS credentials ({code}). Check AWS_ACCESS_KEY_ID / "
+                f"AWS_SECRET_ACCESS_KEY (or AWS_SESSION_TOKEN, or the profile) for this endpoint.")
+        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
+                    "301") or status == 301:
+            real = (meta.get("HTTPHeaders", {}).get("x-amz-bucket-region") or err.get("Region")
+                    or err.get("BucketRegion"))
+            hint = (f"the bucket '{self.bucket}' is in region {real}, not {self.region}; set state option "
+                    f"'region: {real}'") if real else (
+                f"the bucket '{self.bucket}' is not in region {self.region}; set state option 'region' "
+                f"to the bucket's region")
+            return BackendError(f"{prefix}: {hint}.")
+        if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled") or status == 403:
+            return BackendError(
+                f"{prefix}: access denied. The AWS identity in use needs s3:GetObject, s3:PutObject and "
+                f"s3:DeleteObject on {self.location} and {self.location}.lock, and s3:ListBucketVersions "
+                f"and s3:GetBucketVersioning on the bucket for history.")
+        if code in ("KMS.NotFoundException", "KMS.DisabledException", "KMSAccessDenied"):
+            return BackendError(f"{prefix}: the KMS key (state option 'kms_key_id') cannot be used ({code}).")
+        message = redact(str(err.get("Message") or exc))
+        return BackendError(f"{prefix}: S3 answered {code or status}: {message}")
+
+    def _sse(self) -> dict:
+        if self.kms_key_id:
+            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
+        if self.encrypt:
+            return {"ServerSideEncryption": "AES256"}
+        return {}
+
+    # ---- primitives -----------------------------------------------------------------------------
+    def _get(self, what: str, key: str, **extra):
+        """GetObject -> (bytes, etag), or None when the object does not exist."""
+        from botocore.exceptions import ClientError
+
+        try:
+            resp = self._call(what, "get_object", Bucket=self.bucket, Key=key, **extra)
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in MISSING_CODES or ("VersionId" in extra and code in ("NoSuchVersion", "InvalidArgument")):
+                return None
+            raise self._client_error(what, exc, code) from None
+        with resp["Body"] as body:
+            return body.read(), resp.get("ETag")
+
+    def _read(self) -> Snapshot:
+        got = self._get("read the state", self.key)
+        if got is None:
+            return Snapshot(b"", None)
+        data, etag = got
+        return Snapshot(data, etag)
+
+    def _write(self, data: bytes, expected_version: str | None) -> str:
+        from botocore.exceptions import ClientError
+
+        condition = {"IfMatch": expected_version} if expected_version else {"IfNoneMatch": "*"}
+        try:
+            resp = self._call("write the state", "put_object", Bucket=self.bucket, Key=self.key, Body=data,
+                              ContentType="text/yaml", **condition, **self._sse())
+        except ClientError as exc:
+            code = _error_code(exc)
+            # 412: the ETag changed (or, on SeaweedFS, the object vanished); 404 (AWS): it vanished;
+            # 409: another conditional write to it is in progress.
+            if code in STALE_CODES or (expected_version and code in MISSING_CODES):
+                what = ("was deleted" if code in MISSING_CODES else
+                        "was created" if expected_version is None else "was changed")
+                raise StaleStateError(
+                    f"the state {self.location} {what} by someone else since dtmnb read it (another dtmnb "
+                    f"or dtm run, or a hand edit). Nothing was overwritten. Run plan again to see the "
+                    f"state as it is now.") from None
+            raise self._client_error("write the state", exc, code) from None
+        return resp["ETag"]
+
+    def _create_lock(self, info: LockInfo) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("lock", "put_object", Bucket=self.bucket, Key=self.lock_key, Body=info.to_json(),
+                       ContentType="application/json", IfNoneMatch="*", **self._sse())
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in STALE_CODES:
+                return False
+            raise self._client_error("lock", exc, code) from None
+        return True
+
+    def _read_lock(self) -> LockInfo | None:
+        got = self._get("read the lock of", self.lock_key)
+        if got is None:
+            return None
+        return LockInfo.from_json(got[0], f"s3://{self.bucket}/{self.lock_key}")
+
+    def _delete_lock(self) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call("unlock", "delete_object", Bucket=self.bucket, Key=self.lock_key)
+        except ClientError as exc:
+            if _error_code(exc) not in MISSING_CODES:
+                raise self._client_error("unlock", exc, _error_code(exc)) from None
+
+    # ---- history --------------------------------------------------------------------------------
+    def versioning_enabled(self) -> bool:
+        resp = self._call("read the versioning setting of the bucket of", "get_bucket_versioning",
+                          Bucket=self.bucket)
+        return resp.get("Status") == "Enabled"
+
+    def history(self) -> list[StateVersion]:
+        if not self.versioning_enabled():
+            raise HistoryUnavailableError(
+                f"bucket versioning is off for '{self.bucket}', so S3 keeps no history of {self.location}. "
+                f"Turn it on with: aws s3api put-bucket-versioning --bucket {self.bucket} "
+                f"--versioning-configuration Status=Enabled (versions are kept from then on).")
+        versions: list[StateVersion] = []
+        params = {"Bucket": self.bucket, "Prefix": self.key}
+        while True:
+            resp = self._call("list the versions of", "list_object_versions", **params)
+            for v in resp.get("Versions", []):
+                if v.get("Key") != self.key:  # Prefix also matches key.lock, key.bak, ...
+                    continue
+                modified = v.get("LastModified") or _dt.datetime.fromtimestamp(0, _dt.timezone.utc)
+                versions.append(StateVersion(str(v.get("VersionId")), modified, int(v.get("Size") or 0),
+                                             bool(v.get("IsLatest"))))
+            if not resp.get("IsTruncated"):
+                break
+            params.update(KeyMarker=resp.get("NextKeyMarker"), VersionIdMarker=resp.get("NextVersionIdMarker"))
+        # S3 lists a key's versions newest first; keep that order for equal timestamps.
+        versions.sort(key=lambda v: (v.is_latest, v.modified), reverse=True)
+        return versions
+
+    def read_version(self, version_id: str) -> bytes:
+        got = self._get("read a version of", self.key, VersionId=version_id)
+        if got is None:
+            raise BackendError(f"there is no version '{version_id}' of {self.location}")
+        return got[0]
