@@ -94,7 +94,8 @@ class FrameView:
         frame = self.visible_frame()
         if frame.empty:
             return self.caption()
-        body = frame.to_string(index=False, formatters=self._formatters(), max_colwidth=80)
+        # No truncation: a cut in the middle of a path would make stored notebook outputs machine-dependent.
+        body = frame.to_string(index=False, formatters=self._formatters())
         return f"{self.caption()}\n{body}"
 
     def __repr__(self) -> str:
@@ -168,7 +169,10 @@ class StateView(FrameView):
 
 
 class StatusView(FrameView):
+    """Drift per tool; the full ``stored``/``live`` resources are hidden (pass ``hide=()`` to see them)."""
+
     kind, title, colors = "status", "Status", STATUS_COLORS
+    hidden = ("stored", "live")
 
     def __init__(self, frame, *args, **kwargs):
         super().__init__(frame, *args, **kwargs)
@@ -212,6 +216,7 @@ class DiffView(FrameView):
 
 class ToolsView(FrameView):
     kind, title = "tools", "Tools"
+    hidden = ("file", "line")
 
     def summary(self) -> str:
         return _plural(len(self.frame), "tool") + " in the config"

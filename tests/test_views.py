@@ -91,10 +91,14 @@ def test_empty_frames():
 
 
 def test_status_history_diff_views():
-    status = pd.DataFrame([{"key": "a_default", "drift": "drifted"}, {"key": "b_default", "drift": "in sync"}])
+    status = pd.DataFrame([
+        {"key": "a_default", "status": "drifted", "drifted": True, "differences": ["sha256"], "stored": {"x": 1},
+         "live": {"x": 2}},
+        {"key": "b_default", "status": "in sync", "drifted": False, "differences": [], "stored": {}, "live": {}}])
     sv = views.show(status, uuid="st")
     assert isinstance(sv, views.StatusView) and sv.summary() == "1 drifted, 1 in sync"
     assert "#fff3cd" in sv.to_html()
+    assert "stored" not in repr(sv) and "stored" in repr(views.show(status, hide=()))
     hist = pd.DataFrame([{"version_id": "v1", "last_modified": "2026-01-01", "size": 10}])
     assert repr(views.show(hist)).startswith("History: 1 version")
     diff = pd.DataFrame([{"key": "a_default", "change": "added", "before": None, "after": {"x": 1}}])

@@ -1,0 +1,90 @@
+#!/usr/bin/env python
+"""Run the tutorial notebooks and store their outputs in place, in the environment nbval checks them in.
+
+    .venv/bin/python scripts/execute_notebooks.py                  # every notebooks/*.ipynb
+    .venv/bin/python scripts/execute_notebooks.py notebooks/workshop.ipynb
+
+Then check them (the same command CI runs):
+
+    .venv/bin/pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg notebooks/
+
+The environment comes from ``notebooks/conftest.py`` (``DTMNB_AUTO_APPROVE=1``, no AWS/GitHub
+credentials: the notebooks start the sandbox). Each cell has a finite timeout (nbclient can stall with
+widgets on ipykernel 7; reference notebook-ecosystem.md §2.3). A notebook whose run fails is not
+overwritten; the failing cell is printed and the exit code is 1.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+KERNEL = "python3"
+
+
+def notebook_environ() -> dict:
+    """The environment from notebooks/conftest.py (one definition for nbval and for this script)."""
+    spec = importlib.util.spec_from_file_location("_dtmnb_notebook_conftest", NOTEBOOKS / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    saved = dict(os.environ)
+    try:
+        spec.loader.exec_module(module)  # it adjusts os.environ at import; we restore and ask instead
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return module.notebook_environ(saved)
+
+
+def execute(path: Path, timeout: int = 600):
+    """Execute one notebook in its own folder; returns (notebook, error or None)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    env = notebook_environ()
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)  # the kernel inherits the environment of this process
+    try:
+        client.execute()
+        error = None
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        error = exc
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL}
+    return nb, error
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    args = parser.parse_args(argv)
+    import nbformat
+
+    paths = args.notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
+    failed = 0
+    for path in paths:
+        started = time.monotonic()
+        nb, error = execute(path.resolve(), args.timeout)
+        if error is not None:
+            failed += 1
+            print(f"FAILED {path} ({time.monotonic() - started:.1f}s), not overwritten:\n{error}", file=sys.stderr)
+            continue
+        nbformat.write(nb, path)
+        print(f"ok     {path} ({time.monotonic() - started:.1f}s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
