@@ -24,9 +24,11 @@ S3_REQUIRED = ("bucket", "region", "key")
 CORE_KEYS = ("varFile", "toolFile", "pluginDir", "state")
 TOOL_KEYS = ("name", "instanceID", "dependsOn", "options")
 V10_KEYS = ("config", "vars", "tools")
+NO_STATE = ("no `state` section: add\n      state:\n        backend: local\n        options:\n"
+            "          stateFile: devstream.state")
 RFC1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 RFC1123_RULE = ("an instanceID must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', "
-                "starting and ending with a letter or digit, at most 253 characters (e.g. default, go-app)")
+                "starting and ending with a letter or digit, at most 253 characters, e.g. `default` or `go-app`")
 
 
 @dataclass
@@ -158,6 +160,7 @@ class _Loader:
         self.base = path.parent
         self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.written: list[str] = []     # name.instanceID of every tool entry, valid or not
 
     def problem(self, path: Path, line: int | None, message: str) -> None:
         self.problems.append(f"{_show(path)}:{line}: {message}" if line else f"{_show(path)}: {message}")
@@ -168,7 +171,7 @@ class _Loader:
             self.fail()
         form, core, vars_src, tools_src = self.sections(text)
         core_data, core_node = self.parse(core) if core else (None, None)
-        state = self.state(core_data, core_node, core)
+        state = self.state(core_data, core_node, ("state",) if form == "v0.10" else CORE_KEYS)
         var_file = tool_file = None
         if isinstance(core_data, dict) and form != "v0.10":
             var_file = self.pointer(core_data, core_node, "varFile")
@@ -192,9 +195,12 @@ class _Loader:
         tools = []
         if tools_src is not None and vars_node is not False:
             where = self.var_hint(form, var_file, vars_src, tool_file)
+            before = len(self.problems)
             rendered = _Renderer(self, vars_node, where).render(tools_src)
-            if rendered is not None:
-                tools = self.tools(rendered)
+            after = len(self.problems)
+            tools = self.tools(rendered)
+            if after > before:   # placeholders left unrendered may break the YAML: not a problem of its own
+                self.problems[after:] = [p for p in self.problems[after:] if "not valid YAML" not in p]
         if self.problems or state is None:
             self.fail()
         for w in self.warnings:
@@ -286,8 +292,7 @@ class _Loader:
             return "v0.10", core, found.get("vars", (0, None))[1], found.get("tools", (0, None))[1]
         core = found.get("core", (0, None))[1]
         if core is None:
-            self.problem(self.path, None, "no `state` section: add\n      state:\n        backend: local\n"
-                                          "        options:\n          stateFile: devstream.state")
+            self.problem(self.path, None, NO_STATE)
         form = "sections" if len(pieces) > 1 or "tools" in found else "files"
         return form, core, found.get("vars", (0, None))[1], found.get("tools", (0, None))[1]
 
@@ -348,15 +353,19 @@ class _Loader:
 
     # --- state, variables, tools ------------------------------------------------------------------
 
-    def state(self, core, node, src) -> StateConfig | None:
+    def state(self, core, node, known) -> StateConfig | None:
         if not isinstance(core, dict):
             return None
         for key in core:
-            if key not in CORE_KEYS:
+            if key not in known:
                 self.problem(self.path, _key_line(node, key), f"unknown key `{key}` in the core section"
-                             f"{_did_you_mean(key, CORE_KEYS)}; it holds only {', '.join(CORE_KEYS)} "
-                             f"(variables go in their own `---` section or in varFile)")
+                             f"{_did_you_mean(key, known)}; it holds only {', '.join(known)}"
+                             + (" (variables go in their own `---` section or in varFile)" if len(known) > 1
+                                else ""))
         st, line = core.get("state"), _key_line(node, "state")
+        if "state" not in core:
+            self.problem(self.path, None, NO_STATE)
+            return None
         if st is None:
             self.problem(self.path, line, "`state:` is empty: give it `backend: local` (or s3) and `options:`")
             return None
@@ -425,31 +434,35 @@ class _Loader:
 
     def tool(self, entry, node, src: _Text) -> Tool | None:
         line = src.line(node.start_mark.line)
-        here = lambda key: src.line(_key_line(node, key, raw=True) or node.start_mark.line)  # noqa: E731
+        here = lambda key: src.line(_key_index(node, key, node.start_mark.line))  # noqa: E731
         if not isinstance(entry, dict):
             self.problem(src.path, line, "a tool entry must be a map with name, instanceID and options")
             return None
-        ok = True
+        ok, typos = True, set()
         for key in entry:
             if key not in TOOL_KEYS:
                 hint = _did_you_mean(key, TOOL_KEYS) or " (indent it under `options:` if it is a plugin option)"
+                typos |= {k for k in TOOL_KEYS if f"`{k}`" in hint}
                 self.problem(src.path, here(key), f"unknown key `{key}` in a tool entry{hint}; a tool has "
                                                   f"only {', '.join(TOOL_KEYS)}")
                 ok = False
         name, iid = _text(entry, node, "name"), _text(entry, node, "instanceID")
-        if not name:
+        if name and iid:
+            self.written.append(f"{name}.{iid}")
+        if not name and "name" not in typos:
             self.problem(src.path, line, "tool has no `name`: set it to the plugin name, e.g. "
                                          "`name: github-repo-scaffolding-golang`")
             ok = False
-        elif "_" in name:
-            self.problem(src.path, here("name"), f"tool name `{name}` contains '_': the state key is "
-                         f"<name>_<instanceID>, so names with '_' could collide; use '-' instead")
+        elif name and "_" in name:
+            self.problem(src.path, here("name"), f"tool name `{name}` contains '_': state keys are "
+                         f"<name>_<instanceID>, so `a_b` + `c` and `a` + `b_c` would share the key a_b_c; "
+                         f"use '-' instead")
             ok = False
-        if not iid:
+        if not iid and "instanceID" not in typos:
             self.problem(src.path, line, f"tool `{name or '?'}` has no `instanceID`: add e.g. "
                                          f"`instanceID: default` ({RFC1123_RULE})")
             ok = False
-        elif len(iid) > 253 or not RFC1123.fullmatch(iid):
+        elif iid and (len(iid) > 253 or not RFC1123.fullmatch(iid)):
             fixed = re.sub(r"[^a-z0-9.-]+", "-", iid.lower()).strip("-.")[:253]
             try_ = f"; try `{fixed}`" if fixed and RFC1123.fullmatch(fixed) else ""
             self.problem(src.path, here("instanceID"), f"instanceID `{iid}` is not valid: {RFC1123_RULE}{try_}")
@@ -489,10 +502,10 @@ class _Loader:
                                            f"give one of them another instanceID")
             else:
                 by_ref[t.ref] = t
-        known = ", ".join(by_ref) or "none"
+        known = ", ".join(dict.fromkeys(self.written)) or "none"
         for t in tools:
             for d in t.depends_on:
-                if d not in by_ref:
+                if d not in self.written:
                     hint = f" (tools in this config: {known})"
                     self.problem(path, t.line, f"tool {t.ref} depends on {d}, which is not in the config{hint}")
         seen: dict[str, int] = {}
@@ -534,8 +547,8 @@ class _Renderer:
     def __init__(self, loader: _Loader, vars_node, where: str):
         self.loader, self.vars, self.where = loader, vars_node, where
 
-    def render(self, src: _Text) -> _Text | None:
-        before = len(self.loader.problems)
+    def render(self, src: _Text) -> _Text:
+        """The rendered text; a placeholder that cannot be rendered stays as written (and is a problem)."""
         missing: dict[str, list[int]] = {}
         out, lines, changed = [], [], set()
         for i, text in enumerate(src.text.split("\n")):
@@ -557,8 +570,6 @@ class _Renderer:
                 if len(where) > 1 else ""
             self.loader.problem(src.path, where[0], f"variable [[ {name} ]] is not defined{also}; "
                                                     f"{self.fix(name)}")
-        if len(self.loader.problems) > before:
-            return None
         return _Text(src.path, "\n".join(out), src.key, lines, frozenset(changed))
 
     def value(self, m, path: Path, line: int, missing: dict) -> str:
