@@ -445,7 +445,7 @@ def dependency_graph(cfg_or_plan, plan: pd.DataFrame | None = None, title: str =
         from . import engine  # the config's planned actions; needs its state backend
 
         plan = engine.plan(cfg)
-    actions = {str(k): str(a) for k, a in zip(plan.get("key", []), plan.get("action", []))} if len(plan) else {}
+    actions = {str(r["key"]): str(r["action"]) for _, r in plan.iterrows()} if len(plan) else {}
     nodes, edges = [], []
     keys = {t.key for t in cfg.tools}
     for t in cfg.tools:
@@ -454,10 +454,15 @@ def dependency_graph(cfg_or_plan, plan: pd.DataFrame | None = None, title: str =
                       "action": action})
         for dep in t.depends_on:
             edges.append((_ref_to_key(dep), t.key))
-    for key, action in actions.items():  # in the state but no longer in the config: planned Delete
-        if key not in keys:
-            name, _, inst = key.rpartition("_")
-            nodes.append({"key": key, "label": name or key, "sub": f"{inst} · {action}", "action": action})
+    for _, r in (plan.iterrows() if len(plan) else []):  # in the state, no longer in the config: a Delete
+        key = str(r["key"])
+        if key in keys:
+            continue
+        name = str(r["name"]) if "name" in r else key.rpartition("_")[0]
+        inst = str(r["instance_id"]) if "instance_id" in r else key.rpartition("_")[2]
+        nodes.append({"key": key, "label": name, "sub": f"{inst} · {r['action']}", "action": str(r["action"])})
+        deps = r["depends_on"] if "depends_on" in r and isinstance(r["depends_on"], (list, tuple)) else []
+        edges.extend((_ref_to_key(d), key) for d in deps)
     return DependencyGraph(nodes, edges, title)
 
 
