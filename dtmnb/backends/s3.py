@@ -43,6 +43,26 @@ def _flag(options: dict, name: str, default: bool, where: str) -> bool:
     raise ConfigError(f"{where}: state option '{name}' must be true or false, not {value!r}")
 
 
+_loader = None
+
+
+def boto3_session(profile: str | None = None, region: str | None = None):
+    """A new boto3 Session (fresh credentials from the environment each time) sharing one botocore
+    data loader, so that a second client costs ~30 ms instead of re-reading the S3 model (~200 ms)."""
+    global _loader
+    try:
+        import boto3
+        import botocore.session
+    except ImportError:
+        raise missing_dependency("boto3", "aws", "The s3 backend") from None
+    core = botocore.session.get_session()
+    if _loader is None:
+        _loader = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _loader)
+    return boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
+
+
 def _error_code(exc) -> str:
     return str(exc.response.get("Error", {}).get("Code") or exc.response.get("ResponseMetadata", {})
                .get("HTTPStatusCode") or "")
@@ -117,7 +137,6 @@ class S3Backend(Backend):
         import os
 
         try:
-            import boto3
             from botocore.config import Config
             from botocore.exceptions import BotoCoreError, ProfileNotFound
         except ImportError:
@@ -129,7 +148,7 @@ class S3Backend(Backend):
             s3={"addressing_style": "path"} if custom else None,
         )
         try:
-            session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            session = boto3_session(self.profile, self.region)
             return session.client("s3", endpoint_url=self.endpoint, config=config)
         except ProfileNotFound:
             raise BackendError(

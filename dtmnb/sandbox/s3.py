@@ -73,14 +73,15 @@ def client(endpoint: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET
            region: str = REGION, quick: bool = False):
     """A boto3 S3 client for a local server (path-style). ``quick``: short timeouts, no retries."""
     try:
-        import boto3
         from botocore.config import Config
+
+        from ..backends.s3 import boto3_session
     except ImportError:
         raise missing_dependency("boto3", "sandbox", "The sandbox") from None
     cfg = Config(s3={"addressing_style": "path"}, connect_timeout=1 if quick else 5,
                  read_timeout=5 if quick else 15,
                  retries={"max_attempts": 1 if quick else 3, "mode": "standard"})
-    return boto3.session.Session().client(
+    return boto3_session().client(
         "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=access_key,
         aws_secret_access_key=secret_key, config=cfg)
 
