@@ -32,6 +32,7 @@ from .github_control import control
 from .github_routes import ROUTES, ApiError, Request, not_found
 
 STATE_FILE = "github-sandbox.json"
+ENTERPRISE_PREFIX = "/api/v3"
 RATE_LIMIT = 5000
 RATE_WINDOW = 3600
 MAX_LOG = 20000
@@ -228,6 +229,9 @@ class GitHubAPIServer:
         parts = urllib.parse.urlsplit(raw_path)
         path, query = parts.path, urllib.parse.parse_qs(parts.query, keep_blank_values=True)
         api = f"http://{headers.get('Host') or f'{self.host}:{self.port}'}"
+        if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
+            # served under /api/v3 as well, like GitHub Enterprise Server; links keep the prefix
+            path, api = path[len(ENTERPRISE_PREFIX):] or "/", api + ENTERPRISE_PREFIX
         if path.startswith("/_sandbox/"):
             status, out_headers, payload = control(self, method, path, query, body, api)
             return status, out_headers, payload
