@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,9 +108,11 @@ class Config:
 
 
 def load_config(path) -> Config:
-    """Read a dtm config (any of the three forms) into a Config, or raise ConfigError.
+    """Read a dtm config (any of the three forms) into a Config, or raise one ConfigError listing every problem.
 
-    Relative ``varFile``/``toolFile``/``stateFile`` paths are read from the main file's folder.
+    Relative ``varFile``/``toolFile``/``stateFile`` paths are read from the main file's folder. As in dtm, a
+    ``toolFile`` wins over a tools section in the main file; likewise a ``varFile`` wins over a variables section
+    (dtm ignored ``varFile`` when the tools were inline, which only ever led to undefined variables).
     """
     return _Loader(Path(path).expanduser().absolute()).load()
 
@@ -120,14 +121,14 @@ def load_config(path) -> Config:
 
 @dataclass
 class _Text:
-    """YAML text taken from ``path``; other lines are blanked so that line numbers stay the file's.
-    ``lines[i]`` is the file line of text line i once rendering has changed the line count."""
+    """YAML text from ``path``, other lines blanked so line numbers stay the file's. ``key``: the one top-level
+    key whose value is the section (v0.10 blocks); ``lines[i]``: file line of text line i after rendering."""
 
     path: Path
     text: str
-    key: str | None = None          # the top-level key this section holds (None: the whole map)
+    key: str | None = None
     lines: list[int] | None = None
-    rendered: frozenset = frozenset()   # file lines changed by rendering (their columns are off)
+    rendered: frozenset = frozenset()   # file lines changed by rendering (YAML columns are off there)
 
     def line(self, index: int) -> int:
         if self.lines is not None and index < len(self.lines):
@@ -136,6 +137,7 @@ class _Text:
 
 
 def _show(path: Path) -> str:
+    """The path as messages show it: relative to the working directory when inside it."""
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
@@ -155,9 +157,10 @@ def _cut(path: Path, lines: list[str], keep, key: str | None = None) -> _Text:
 
 
 class _Loader:
+    """One load: reads the files, records problems, and fails once at the end with all of them."""
+
     def __init__(self, path: Path):
-        self.path = path
-        self.base = path.parent
+        self.path, self.base = path, path.parent
         self.problems: list[str] = []
         self.warnings: list[str] = []
         self.written: list[str] = []     # name.instanceID of every tool entry, valid or not
@@ -165,38 +168,38 @@ class _Loader:
     def problem(self, path: Path, line: int | None, message: str) -> None:
         self.problems.append(f"{_show(path)}:{line}: {message}" if line else f"{_show(path)}: {message}")
 
+    def fail(self):
+        n = len(self.problems)
+        head = f"invalid config {_show(self.path)} ({n} problem{'s' if n != 1 else ''}):"
+        raise ConfigError("\n  - ".join([head] + self.problems), self.problems)
+
     def load(self) -> Config:
-        text = self.read(self.path, None)
+        text = self.read(self.path)
         if text is None:
             self.fail()
-        form, core, vars_src, tools_src = self.sections(text)
-        core_data, core_node = self.parse(core) if core else (None, None)
-        state = self.state(core_data, core_node, ("state",) if form == "v0.10" else CORE_KEYS)
-        var_file = tool_file = None
-        if isinstance(core_data, dict) and form != "v0.10":
-            var_file = self.pointer(core_data, core_node, "varFile")
-            tool_file = self.pointer(core_data, core_node, "toolFile")
-        if tool_file is not None:
-            if tools_src is not None:
-                self.warn(f"{_show(self.path)}: toolFile is set, so the tools section written in this file "
-                          f"is ignored (tools are read from {_show(tool_file[0])})")
-            tools_src = self.read_text(*tool_file, "tools")
-        elif tools_src is None and form != "v0.10" and core is not None:
-            self.problem(self.path, None, "no tools: add a `tools:` list (in its own `---` section) or set "
-                         "`toolFile: tools.yaml` in the core section")
-        if var_file is not None:
-            if vars_src is not None:
-                self.warn(f"{_show(self.path)}: varFile is set, so the variables section written in this "
-                          f"file is ignored (variables are read from {_show(var_file[0])})")
-            vars_src = self.read_text(*var_file, None)
+        form, core_src, vars_src, tools_src = self.sections(text)
+        core, core_node = (self.parse(core_src) if core_src else None) or (None, None)
+        state = self.state(core, core_node, ("state",) if form == "v0.10" else CORE_KEYS)
+        var_file = self.pointer(core, core_node, "varFile") if form != "v0.10" else None
+        tool_file = self.pointer(core, core_node, "toolFile") if form != "v0.10" else None
+        for pointer, src, what in ((tool_file, tools_src, "tools"), (var_file, vars_src, "variables")):
+            if pointer and src:
+                self.warnings.append(f"{_show(self.path)}: {pointer[1]} is set, so the {what} section written in "
+                                     f"this file is ignored ({what} are read from {_show(pointer[0])})")
+        if tool_file:
+            tools_src = self.read_pointed(tool_file)
+        elif tools_src is None and core_src is not None:
+            self.problem(self.path, None, "no tools: add a `tools:` list" + (
+                "" if form == "v0.10" else " (in its own `---` section) or `toolFile: tools.yaml`"))
+        if var_file:
+            vars_src = self.read_pointed(var_file)
         if vars_src is False or tools_src is False:
             self.fail()
-        vars_node, vars_data = self.variables(vars_src)
+        vars_node, variables = self.variables(vars_src)
         tools = []
         if tools_src is not None and vars_node is not False:
-            where = self.var_hint(form, var_file, vars_src, tool_file)
             before = len(self.problems)
-            rendered = _Renderer(self, vars_node, where).render(tools_src)
+            rendered = _Renderer(self, vars_node, self.var_hint(form, var_file, vars_src, tool_file)).render(tools_src)
             after = len(self.problems)
             tools = self.tools(rendered)
             if after > before:   # placeholders left unrendered may break the YAML: not a problem of its own
@@ -205,42 +208,35 @@ class _Loader:
             self.fail()
         for w in self.warnings:
             log.warn(w)
-        return Config(self.path, tools, state, vars_data or {}, form, self.warnings)
-
-    def fail(self):
-        n = len(self.problems)
-        head = f"invalid config {_show(self.path)} ({n} problem{'s' if n != 1 else ''}):"
-        raise ConfigError("\n  - ".join([head] + self.problems), self.problems)
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
+        return Config(self.path, tools, state, variables or {}, form, self.warnings)
 
     # --- files and sections ---------------------------------------------------------------------
 
-    def read(self, path: Path, pointer: tuple[str, int | None] | None) -> str | None:
-        """The file's text, or None after recording why it cannot be read."""
-        how = ("" if pointer is None else
-               f" (`{pointer[0]}` in {_show(self.path)}{':' + str(pointer[1]) if pointer[1] else ''} points to "
-               f"it; relative paths are read from the folder of {self.path.name})")
-        what = "config file" if pointer is None else f"{pointer[0]} {path}"
+    def read(self, path: Path, pointer: tuple | None = None) -> str | None:
+        """The file's text, or None after recording why it cannot be read (at the key that named it)."""
+        if pointer is None:
+            where, line, what = path, None, f"config file {path}"
+            fix = "pass the path of your main config file, e.g. config.yaml"
+        else:
+            where, line, what = self.path, pointer[2], f"{pointer[1]} {pointer[3]}"
+            fix = (f"looked for {path}; relative paths are read from the folder of {self.path.name}: fix the path "
+                   f"or create the file")
         try:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            fix = "check the path" if pointer else "pass the path of your main config file, e.g. config.yaml"
-            self.problem(path, None, f"{what if pointer else 'config file ' + str(path)} does not exist{how}; "
-                                     f"{fix}")
+            self.problem(where, line, f"{what} does not exist; {fix}")
         except IsADirectoryError:
-            self.problem(path, None, f"{path} is a folder, not a file{how}")
+            self.problem(where, line, f"{what} is a folder, not a file ({path})")
         except (OSError, UnicodeDecodeError) as e:
-            self.problem(path, None, f"cannot read {path}: {e}{how}")
+            self.problem(where, line, f"cannot read {what}: {e}")
         return None
 
-    def read_text(self, path: Path, key: str, line: int | None, section: str | None):
-        text = self.read(path, (key, line))
-        return False if text is None else _Text(path, text, section)
+    def read_pointed(self, pointer) -> _Text | bool:
+        text = self.read(pointer[0], pointer)
+        return False if text is None else _Text(pointer[0], text)
 
     def sections(self, text: str):
-        """Find the core, vars and tools sections of the main file (each a _Text or None) and its form."""
+        """(form, core, vars, tools) of the main file; each section a _Text or None."""
         lines = text.splitlines()
         pieces, start = [], 0
         for i, s in enumerate(lines + ["---"]):
@@ -260,76 +256,69 @@ class _Loader:
         v10 = False
         for start, end in pieces:
             blocks = _top_blocks(lines, start, end)
-            keys = [b[0] for b in blocks]
+            keys = {b[0] for b in blocks}
             first = blocks[0][1] if blocks else start
-            if "config" in keys and "state" not in keys:
+            if "config" in keys and "state" not in keys and (len(pieces) == 1 or keys & {"tools", "vars"}):
                 v10 = True
                 for key, b0, b1 in blocks:
                     if key in V10_KEYS:
-                        put(key, b0, _cut(self.path, lines, range(b0, b1), key), f"`{key}:` section")
+                        put(key, b0, _cut(self.path, lines, range(b0, b1), key if key != "tools" else None),
+                            f"`{key}:` section")
                     elif key in ("apps", "pipelineTemplates"):
                         self.problem(self.path, b0 + 1, f"`{key}:` is not supported by dtmnb (it came with "
                                                         f"dtm v0.10); write each tool under `tools:` instead")
                     else:
                         self.problem(self.path, b0 + 1, f"unknown top-level key `{key}`; a v0.10 config "
                                                         f"has only config:, vars: and tools:")
-            elif set(keys) & set(CORE_KEYS):
+            elif keys & set(CORE_KEYS):
                 tools = [(b0, b1) for k, b0, b1 in blocks if k == "tools"]
                 rest = [i for i in range(start, end) if not any(b0 <= i < b1 for b0, b1 in tools)]
                 put("core", first, _cut(self.path, lines, rest), "core section (with `state:`)")
                 for b0, b1 in tools:
-                    put("tools", b0, _cut(self.path, lines, range(b0, b1), "tools"), "tools section")
+                    put("tools", b0, _cut(self.path, lines, range(b0, b1)), "tools section")
             elif "tools" in keys:
-                put("tools", first, _cut(self.path, lines, range(start, end), "tools"), "tools section")
+                put("tools", first, _cut(self.path, lines, range(start, end)), "tools section")
             else:
                 put("vars", first, _cut(self.path, lines, range(start, end)), "variables section")
-        if v10:
-            if len(pieces) > 1 and any(k in found for k in ("core", "vars")):
-                self.problem(self.path, None, "mixes the v0.10 form (`config:`) with `---` sections; use one")
-            core = found.get("config", (0, None))[1]
-            if core is None:
-                self.problem(self.path, None, "no `config:` section: add `config:` with `state:` under it")
-            return "v0.10", core, found.get("vars", (0, None))[1], found.get("tools", (0, None))[1]
-        core = found.get("core", (0, None))[1]
+        get = lambda kind: found.get(kind, (0, None))[1]  # noqa: E731
+        if v10 and len(pieces) > 1 and (get("core") or get("vars")):
+            self.problem(self.path, None, "mixes the v0.10 form (`config:`) with `---` sections; use one")
+        core = get("config") if v10 else get("core")
         if core is None:
             self.problem(self.path, None, NO_STATE)
-        form = "sections" if len(pieces) > 1 or "tools" in found else "files"
-        return form, core, found.get("vars", (0, None))[1], found.get("tools", (0, None))[1]
+        form = "v0.10" if v10 else "sections" if len(pieces) > 1 or get("tools") else "files"
+        return form, core, get("vars"), get("tools")
 
     def parse(self, src: _Text):
-        """(data, node) of a section: the map itself, or the value under ``src.key``. (None, None) on error."""
+        """(data, node) of a section (``data`` a dict, or the value under ``src.key``); None after a problem."""
         loader = yaml.SafeLoader(src.text)
         try:
             node = loader.get_single_node()
             if node is not None:
                 _check_duplicates(self, src, node)
-            data = loader.construct_document(node) if node is not None else None
+            data = loader.construct_document(node) if node is not None else {}
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = src.line(mark.line) if mark else None
             col = f":{mark.column + 1}" if mark and line not in src.rendered else ""
-            what = " ".join(str(x) for x in (e.context, e.problem) if x)
             hint = ""
             if line and "[[" in (_file_line(src.path, line) or ""):
                 hint = "; if a value comes from a variable, quote the placeholder: \"[[ name ]]\""
+            what = " ".join(str(x) for x in (e.context, e.problem) if x)
             self.problems.append(f"{_show(src.path)}:{line}{col}: not valid YAML: {what}{hint}")
-            return None, None
+            return None
         finally:
             loader.dispose()
-        if node is None:
-            return {}, None
         if not isinstance(data, dict):
-            kind = type(data).__name__.replace("str", "text").replace("list", "list")
-            self.problem(src.path, src.line(node.start_mark.line), f"the top level is a {kind}, not a map "
-                                                                   f"of `key: value` lines")
-            return None, None
-        if src.key is None:
-            return data, node
-        return data.get(src.key), _value_node(node, src.key)
+            kind = {"list": "list", "str": "text"}.get(type(data).__name__, "single value")
+            self.problem(src.path, src.line(node.start_mark.line), f"the top level is a {kind}, not a map of "
+                                                                   f"`key: value` lines")
+            return None
+        return (data.get(src.key), _child(node, src.key)) if src.key else (data, node)
 
-    def pointer(self, core: dict, node, key: str):
-        """(resolved path, key, line) for core's ``varFile``/``toolFile``, or None when unset."""
-        value = core.get(key)
+    def pointer(self, core, node, key: str):
+        """(resolved path, key, line, value) for the core's ``varFile``/``toolFile``; None when unset."""
+        value = core.get(key) if isinstance(core, dict) else None
         if value in (None, ""):
             return None
         line = _key_line(node, key)
@@ -337,7 +326,7 @@ class _Loader:
             self.problem(self.path, line, f"`{key}` must be a file path, got {value!r}")
             return None
         p = Path(value).expanduser()
-        return (p if p.is_absolute() else self.base / p), key, line
+        return (p if p.is_absolute() else self.base / p), key, line, value
 
     def var_hint(self, form, var_file, vars_src, tool_file) -> str:
         """Where a missing variable should be added, for the fix in the message."""
@@ -354,7 +343,7 @@ class _Loader:
     # --- state, variables, tools ------------------------------------------------------------------
 
     def state(self, core, node, known) -> StateConfig | None:
-        if not isinstance(core, dict):
+        if core is None:
             return None
         for key in core:
             if key not in known:
@@ -366,46 +355,40 @@ class _Loader:
         if "state" not in core:
             self.problem(self.path, None, NO_STATE)
             return None
-        if st is None:
-            self.problem(self.path, line, "`state:` is empty: give it `backend: local` (or s3) and `options:`")
-            return None
         if not isinstance(st, dict):
-            self.problem(self.path, line, "`state:` must be a map with `backend:` and `options:`")
+            self.problem(self.path, line, "`state:` is empty" if st is None else "`state:` must be a map"
+                         "; give it `backend: local` (or s3) and `options:`")
             return None
-        st_node = _value_node(node, "state")
+        st_node = _child(node, "state")
         backend, options = st.get("backend"), st.get("options")
         bline = _key_line(st_node, "backend") or line
-        if options is None:
-            options = {}
-        if not isinstance(options, dict):
-            self.problem(self.path, _key_line(st_node, "options") or line, "`state.options` must be a map")
-            options = {}
-        options = dict(options)
+        line = _key_line(st_node, "options") or bline
+        if not isinstance(options or {}, dict):
+            self.problem(self.path, line, "`state.options` must be a map")
+        options = dict(options) if isinstance(options, dict) else {}
         if not isinstance(backend, str) or backend.lower() not in BACKENDS:
             got = "is missing" if backend in (None, "") else f"`{backend}` is not supported"
-            self.problem(self.path, bline, f"state backend {got}: use `backend: local` (a state file) or "
-                                           f"`backend: s3` (an S3 object)")
+            self.problem(self.path, bline, f"state backend {got}: use "
+                         f"`backend: local` (a state file) or `backend: s3` (an S3 object)")
             return None
         backend = backend.lower()
         if backend == "local":
             if options.get("stateFile") in (None, ""):
                 options["stateFile"] = DEFAULT_STATE_FILE
             elif not isinstance(options["stateFile"], str):
-                self.problem(self.path, bline, "`stateFile` must be a file path")
-        else:
-            for key in S3_REQUIRED:
-                if options.get(key) in (None, ""):
-                    self.problem(self.path, bline, f"s3 backend: `{key}` is missing; add `{key}: ...` under "
-                                                   f"state.options (bucket, region and key are all required)")
+                self.problem(self.path, line, "`stateFile` must be a file path")
+        for key in S3_REQUIRED if backend == "s3" else ():
+            if options.get(key) in (None, ""):
+                self.problem(self.path, line, f"s3 backend: `{key}` is missing; add `{key}: ...` under "
+                                              f"state.options (bucket, region and key are all required)")
         return StateConfig(backend, options, self.base, str(self.path))
 
     def variables(self, src):
         """(vars node, vars dict); (False, None) when the variables cannot be used."""
-        if src is None:
-            return None, {}
-        data, node = self.parse(src)
-        if data is None and node is None and self.problems:
+        parsed = self.parse(src) if src is not None else (None, None)
+        if parsed is None:
             return False, None
+        data, node = parsed
         if data is None:
             return None, {}
         if not isinstance(data, dict):
@@ -414,14 +397,17 @@ class _Loader:
         return node, data
 
     def tools(self, src: _Text) -> list[Tool]:
-        data, node = self.parse(src)
-        if data is None and node is None:
-            if self.problems:
-                return []
-            self.problem(src.path, None, "no `tools:` list")
+        parsed = self.parse(src)
+        if parsed is None:
             return []
-        if isinstance(data, dict) and src.key is None:
-            data, node = data.get("tools"), _value_node(node, "tools")
+        data, node = parsed
+        for key in data:
+            if key != "tools":
+                self.problem(src.path, src.line(_key_index(node, key, 0)), f"unknown key `{key}` in the tools "
+                             f"section{_did_you_mean(key, ['tools'])}; it holds only `tools:`")
+        if "tools" not in data:
+            self.problem(src.path, None, "no `tools:` list")
+        data, node = data.get("tools"), _child(node, "tools")
         if data is None:
             return []
         if not isinstance(data, list):
@@ -433,65 +419,54 @@ class _Loader:
         return tools
 
     def tool(self, entry, node, src: _Text) -> Tool | None:
+        """One tools entry as a Tool, or None after recording its problems."""
         line = src.line(node.start_mark.line)
         here = lambda key: src.line(_key_index(node, key, node.start_mark.line))  # noqa: E731
         if not isinstance(entry, dict):
             self.problem(src.path, line, "a tool entry must be a map with name, instanceID and options")
             return None
-        ok, typos = True, set()
+        problems, typos = len(self.problems), set()
         for key in entry:
             if key not in TOOL_KEYS:
-                hint = _did_you_mean(key, TOOL_KEYS) or " (indent it under `options:` if it is a plugin option)"
+                hint = _did_you_mean(key, TOOL_KEYS)
                 typos |= {k for k in TOOL_KEYS if f"`{k}`" in hint}
-                self.problem(src.path, here(key), f"unknown key `{key}` in a tool entry{hint}; a tool has "
-                                                  f"only {', '.join(TOOL_KEYS)}")
-                ok = False
+                self.problem(src.path, here(key), f"unknown key `{key}` in a tool entry"
+                             f"{hint or ' (indent it under `options:` if it is a plugin option)'}; a tool has "
+                             f"only {', '.join(TOOL_KEYS)}")
         name, iid = _text(entry, node, "name"), _text(entry, node, "instanceID")
         if name and iid:
             self.written.append(f"{name}.{iid}")
         if not name and "name" not in typos:
             self.problem(src.path, line, "tool has no `name`: set it to the plugin name, e.g. "
                                          "`name: github-repo-scaffolding-golang`")
-            ok = False
         elif name and "_" in name:
             self.problem(src.path, here("name"), f"tool name `{name}` contains '_': state keys are "
                          f"<name>_<instanceID>, so `a_b` + `c` and `a` + `b_c` would share the key a_b_c; "
                          f"use '-' instead")
-            ok = False
         if not iid and "instanceID" not in typos:
             self.problem(src.path, line, f"tool `{name or '?'}` has no `instanceID`: add e.g. "
                                          f"`instanceID: default` ({RFC1123_RULE})")
-            ok = False
         elif iid and (len(iid) > 253 or not RFC1123.fullmatch(iid)):
             fixed = re.sub(r"[^a-z0-9.-]+", "-", iid.lower()).strip("-.")[:253]
             try_ = f"; try `{fixed}`" if fixed and RFC1123.fullmatch(fixed) else ""
             self.problem(src.path, here("instanceID"), f"instanceID `{iid}` is not valid: {RFC1123_RULE}{try_}")
-            ok = False
-        deps = entry.get("dependsOn")
-        if deps is None:
-            deps = []
-        if not isinstance(deps, list):
+        deps, deps_node = entry.get("dependsOn"), _child(node, "dependsOn")
+        if not isinstance(deps if deps is not None else [], list):
             self.problem(src.path, here("dependsOn"), 'dependsOn must be a list, e.g. dependsOn: ["name.instanceID"]')
-            deps, ok = [], False
-        clean = []
-        for d in deps:
-            d = d.strip() if isinstance(d, str) else d
+        deps = [d.strip() if isinstance(d, str) else d for d in deps] if isinstance(deps, list) else []
+        for i, d in enumerate(deps):
             head, dot, tail = d.partition(".") if isinstance(d, str) else ("", "", "")
             if not (head and dot and tail):
-                self.problem(src.path, here("dependsOn"), f"dependsOn entry {d!r} must be `name.instanceID` of "
-                                                          f"another tool, e.g. `argocd.default`")
-                ok = False
-            else:
-                clean.append(d)
+                at = src.line(deps_node.value[i].start_mark.line) if isinstance(deps_node, yaml.SequenceNode) \
+                    else here("dependsOn")
+                self.problem(src.path, at, f"dependsOn entry {d!r} must be `name.instanceID` of another tool, "
+                                           f"e.g. `argocd.default`")
         options = entry.get("options")
-        if options is None:
-            options = {}
-        if not isinstance(options, dict):
+        if not isinstance(options if options is not None else {}, dict):
             self.problem(src.path, here("options"), "options must be a map of `key: value` (the plugin's options)")
-            ok = False
-        if not ok:
+        if len(self.problems) > problems:
             return None
-        return Tool(name, iid, clean, options, str(src.path), line)
+        return Tool(name, iid, deps, options or {}, str(src.path), line)
 
     def check_refs(self, tools: list[Tool], path: Path) -> None:
         """Duplicates, unknown dependsOn targets and cycles."""
@@ -500,39 +475,34 @@ class _Loader:
             if t.ref in by_ref:
                 self.problem(path, t.line, f"tool {t.ref} is defined twice (also at line {by_ref[t.ref].line}); "
                                            f"give one of them another instanceID")
-            else:
-                by_ref[t.ref] = t
-        known = ", ".join(dict.fromkeys(self.written)) or "none"
+            by_ref.setdefault(t.ref, t)
         for t in tools:
             for d in t.depends_on:
                 if d not in self.written:
-                    hint = f" (tools in this config: {known})"
-                    self.problem(path, t.line, f"tool {t.ref} depends on {d}, which is not in the config{hint}")
-        seen: dict[str, int] = {}
+                    self.problem(path, t.line, f"tool {t.ref} depends on {d}, which is not in the config (tools "
+                                               f"in this config: {', '.join(dict.fromkeys(self.written))})")
+        seen: dict[str, bool] = {}      # False while on the stack, True when done
         stack: list[str] = []
-        cycles: list[list[str]] = []
 
         def visit(ref: str) -> None:
-            seen[ref] = 0
+            seen[ref] = False
             stack.append(ref)
             for d in by_ref[ref].depends_on:
-                if seen.get(d) == 0:
-                    cycles.append(stack[stack.index(d):] + [d])
+                if seen.get(d) is False:
+                    ring = stack[stack.index(d):]
+                    i = min(range(len(ring)), key=lambda k: order.index(ring[k]))
+                    ring = ring[i:] + ring[:i]
+                    self.problem(path, by_ref[ring[0]].line, f"dependency cycle {' -> '.join(ring + ring[:1])}; "
+                                                             f"remove one of these dependsOn entries")
                 elif d in by_ref and d not in seen:
                     visit(d)
             stack.pop()
-            seen[ref] = 1
+            seen[ref] = True
 
-        for ref in by_ref:
+        order = list(by_ref)
+        for ref in order:
             if ref not in seen:
                 visit(ref)
-        order = list(by_ref)
-        for cyc in cycles:
-            ring = cyc[:-1]
-            i = min(range(len(ring)), key=lambda k: order.index(ring[k]))
-            ring = ring[i:] + ring[:i]
-            self.problem(path, by_ref[ring[0]].line, f"dependency cycle {' -> '.join(ring + ring[:1])}; "
-                                                     f"remove one of these dependsOn entries")
 
 
 # --- variables -----------------------------------------------------------------------------------
@@ -668,8 +638,12 @@ def _go_scalar(node) -> str | None:
 
 def _go_float(f: float) -> str:
     """Go's ``%v`` of a float64 (``%g``, shortest digits): exponent form below 1e-4 and from 1e6."""
-    if f == 0 or math.isinf(f) or math.isnan(f):
-        return {0: "0"}.get(f, "NaN" if math.isnan(f) else ("+Inf" if f > 0 else "-Inf"))
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == 0:
+        return "0"
     from decimal import Decimal
 
     sign, digits, exp = Decimal(repr(f)).normalize().as_tuple()
@@ -683,10 +657,6 @@ def _go_float(f: float) -> str:
 
 
 # --- YAML node helpers ----------------------------------------------------------------------------
-
-def _value_node(node, key: str):
-    return _child(node, key) if node is not None else None
-
 
 def _key_index(node, key: str, default: int) -> int:
     """0-based text line of ``key`` in a mapping node, else ``default``."""
@@ -709,7 +679,7 @@ def _text(entry: dict, node, key: str) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    child = _value_node(node, key)
+    child = _child(node, key)
     return child.value if isinstance(child, yaml.ScalarNode) else str(value)
 
 

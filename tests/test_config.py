@@ -122,8 +122,8 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path, monkeypatch)
 def test_gitops_sections_file_as_dtm_users_wrote_it():
     cfg = load_config(FIXTURES / "gitops-sections.yaml")
     assert cfg.form == "sections"
-    assert [t.ref for t in cfg.tools] == ["github-repo-scaffolding-golang.golang-github", "githubactions-golang.default",
-                                         "argocd.default", "argocdapp.default"]
+    assert [t.ref for t in cfg.tools] == ["github-repo-scaffolding-golang.golang-github",
+                                         "githubactions-golang.default", "argocd.default", "argocdapp.default"]
     assert [t.line for t in cfg.tools] == [26, 34, 44, 53]   # lines of the main file
     scaffold, actions, argocd, app = cfg.tools
     assert scaffold.options["image_repo"] == "workshopper/go-webapp-demo"
@@ -194,6 +194,24 @@ def test_tool_file_wins_over_inline_tools_and_var_file_over_inline_vars(tmp_path
 def test_empty_tools_list_is_allowed(tmp_path):
     cfg = load_config(write(tmp_path, {"config.yaml": sections(LOCAL_CORE, "tools: []\n")}))
     assert cfg.tools == []
+
+
+def test_a_variable_named_config_does_not_make_a_v010_file(tmp_path):
+    cfg = load_config(write(tmp_path, {"config.yaml": sections(
+        LOCAL_CORE, "config: debug\n", "tools:\n- name: a\n  instanceID: x\n  options: {c: '[[ config ]]'}\n")}))
+    assert cfg.form == "sections" and cfg.tools[0].options == {"c": "debug"}
+
+
+def test_ignored_sections_are_logged_as_warnings(tmp_path, monkeypatch):
+    from dtmnb import log
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {"config.yaml": sections("toolFile: t.yaml\n" + LOCAL_CORE, "tools: []\n"),
+                     "t.yaml": "tools: []\n"})
+    with log.use_sink(log.ListSink()) as sink:
+        load_config("config.yaml")
+    assert sink.records == [("warn", "config.yaml: toolFile is set, so the tools section written in this file "
+                                     "is ignored (tools are read from t.yaml)")]
 
 
 # --- the v0.10 one-file form -----------------------------------------------------------------------
@@ -283,12 +301,12 @@ ERRORS = {
     "main-missing": ({}, ["config.yaml does not exist", "pass the path of your main config"]),
     "varfile-missing": ({"config.yaml": "varFile: vars.yaml\ntoolFile: tools.yaml\n" + LOCAL_CORE,
                          "tools.yaml": "tools: []\n"},
-                        ["vars.yaml does not exist", "`varFile` in config.yaml:1 points to it"]),
+                        ["config.yaml:1: varFile vars.yaml does not exist; looked for " + str(Path("/x/vars.yaml"))]),
     "toolfile-missing": ({"config.yaml": "toolFile: nope/tools.yaml\n" + LOCAL_CORE},
-                         ["nope/tools.yaml does not exist", "`toolFile` in config.yaml:1 points to it",
+                         ["config.yaml:1: toolFile nope/tools.yaml does not exist; looked for /x/nope/tools.yaml",
                           "relative paths are read from the folder of config.yaml"]),
     "toolfile-is-folder": ({"config.yaml": "toolFile: sub\n" + LOCAL_CORE, "sub/x": ""},
-                           ["is a folder, not a file", "`toolFile` in config.yaml:1"]),
+                           ["config.yaml:1: toolFile sub is a folder, not a file (/x/sub)"]),
     # not YAML / not a map
     "main-not-yaml": ({"config.yaml": "state:\n  backend: local\n  options: [a\n"},
                       ["config.yaml:4:1: not valid YAML"]),
@@ -413,8 +431,8 @@ ERRORS = {
     "vars-dot-prefix": ({"config.yaml": sections(LOCAL_CORE, "x: 1\n", TOOLS_HEAD + tool(extra="  options: "
                                                                                          "{o: '[[ .x ]]'}\n"))},
                         ["config.yaml:12: write [[ x ]], without the dot"]),
-    "vars-list-value": ({"config.yaml": sections(LOCAL_CORE, "xs: [a, b]\nm: {k: v}\n",
-                                                 TOOLS_HEAD + tool(extra="  options: {o: '[[ xs ]]', p: '[[ m ]]'}\n"))},
+    "vars-list-value": ({"config.yaml": sections(LOCAL_CORE, "xs: [a, b]\nm: {k: v}\n", TOOLS_HEAD + tool(
+                            extra="  options: {o: '[[ xs ]]', p: '[[ m ]]'}\n"))},
                         ["config.yaml:13: variable xs is a list; list and map values are not supported",
                          "config.yaml:13: variable m is a map"]),
     "vars-null-value": ({"config.yaml": sections(LOCAL_CORE, "x:\n", TOOLS_HEAD + tool(extra="  options: "
@@ -430,7 +448,18 @@ ERRORS = {
                       ["config.yaml:10: `[[` without a closing `]]`"]),
     "vars-not-map": ({"config.yaml": "varFile: v.yaml\ntoolFile: t.yaml\n" + LOCAL_CORE, "v.yaml": "- a\n",
                       "t.yaml": "tools: []\n"}, ["v.yaml:1: the top level is a list"]),
+    "tools-section-extra-key": ({"config.yaml": sections(LOCAL_CORE, "tool: []\ntools: []\n")},
+                                ["config.yaml:7: unknown key `tool` in the tools section (did you mean `tools`?)"]),
+    "toolfile-without-tools": ({"config.yaml": "toolFile: t.yaml\n" + LOCAL_CORE, "t.yaml": "# empty\n"},
+                               ["t.yaml: no `tools:` list"]),
+    "depends-bad-entry-block-list": ({"config.yaml": sections(LOCAL_CORE, TOOLS_HEAD + tool(
+                                         extra="  dependsOn:\n    - a.x\n    - ''\n"))},
+                                     ["config.yaml:12: dependsOn entry '' must be `name.instanceID`"]),
+    "toolfile-not-a-path": ({"config.yaml": "toolFile: [a]\n" + LOCAL_CORE},
+                            ["config.yaml:1: `toolFile` must be a file path"]),
     # v0.10
+    "v010-no-tools": ({"config.yaml": "config:\n" + textwrap.indent(LOCAL_CORE, "  ") + "vars: {}\n"},
+                      ["config.yaml: no tools: add a `tools:` list"]),
     "v010-apps": ({"config.yaml": "config:\n" + textwrap.indent(LOCAL_CORE, "  ") + "apps:\n- name: x\n"
                    "pipelineTemplates: []\ntools: []\n"},
                   ["config.yaml:6: `apps:` is not supported", "config.yaml:8: `pipelineTemplates:` is not supported"]),
@@ -445,7 +474,7 @@ ERRORS = {
 def test_errors_name_file_line_and_fix(tmp_path, monkeypatch, files, expected):
     message = load_error(tmp_path, files, monkeypatch)
     for text in expected:
-        assert text in message
+        assert text.replace("/x/", f"{tmp_path}/") in message
 
 
 def test_all_problems_reported_at_once(tmp_path, monkeypatch):
@@ -487,7 +516,8 @@ def test_yaml_broken_only_by_missing_variables_is_not_reported(tmp_path, monkeyp
 
 
 def test_error_lines_survive_multi_line_variable_values(tmp_path, monkeypatch):
-    message = load_error(tmp_path, monkeypatch=monkeypatch, files={"config.yaml": sections(LOCAL_CORE, 'script: "a\\nb"\n', """
+    message = load_error(tmp_path, monkeypatch=monkeypatch, files={"config.yaml": sections(
+        LOCAL_CORE, 'script: "a\\nb"\n', """
         tools:
         - name: a
           instanceID: x
