@@ -105,7 +105,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         opts = Options.parse(options)
         session = _Session()
         try:
-            session.github.get_repo(opts.full_name, lazy=True).delete()
+            session.github.get_repo(opts.full_name).delete()
         except session.errors as exc:
             if getattr(exc, "status", None) == 404:
                 log.info(f"GitHub repo {opts.full_name} was not found. Nothing to do here.")

@@ -357,16 +357,19 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.dumps({"message": f"Internal sandbox error: {type(exc).__name__}: {exc}",
                                   "documentation_url": "https://docs.github.com/rest", "status": "500",
                                   "traceback": traceback.format_exc(limit=5)}).encode()
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        if status != 204 and not (100 <= status < 200) and status != 304:
-            self.send_header("Content-Length", str(len(payload)))
-        else:
-            payload = b""
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            if status != 204 and not (100 <= status < 200) and status != 304:
+                self.send_header("Content-Length", str(len(payload)))
+            else:
+                payload = b""
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. its timeout)
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
