@@ -4,14 +4,17 @@ Two on-disk forms exist: dtm v0.6-v0.9 (fields ``name, instanceid, dependson, op
 v0.10 (``name, instanceID, dependsOn, options, resourceStatus``). A state remembers the form it was read in
 and is written back in that form; a new state uses the v0.6-v0.9 form (the tutorial's).
 
-TEMPORARY IMPLEMENTATION: parse/format use PyYAML and are not yet byte-exact with yaml.v3; they are
-replaced by the yamlv3-based implementation (same public API).
+Reading and writing go through :mod:`dtmnb.yamlv3`, which reproduces Go's gopkg.in/yaml.v3: the bytes
+written are the bytes dtm writes (``yaml.NewEncoder`` + ``SetIndent(2)`` of ``map[string]State``, and an
+empty state is a 0-byte file), and reading decodes like ``yaml.Unmarshal`` into dtm's ``State`` struct
+(string fields get the source text, ``options``/``resource`` get yaml.v3's scalar types).
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
 
+from . import yamlv3
 from .errors import StateFormatError
 
 FORM_V09 = "v0.9"
@@ -66,44 +69,118 @@ class State:
         return sorted(self.entries.values(), key=lambda s: f"{s.instance_id}.{s.name}")
 
 
-def parse_state(data: bytes, source: str) -> State:
-    """Decode state bytes as dtm's yaml.v3 would. ``source`` names the file/object in errors."""
-    import yaml
+_FIELDS = {
+    FORM_V09: ("name", "instanceid", "dependson", "options", "resource"),
+    FORM_V10: ("name", "instanceID", "dependsOn", "options", "resourceStatus"),
+}
+_ONLY_V09 = frozenset(("instanceid", "dependson", "resource"))
+_ONLY_V10 = frozenset(("instanceID", "dependsOn", "resourceStatus"))
+_STATE_MAP = "map[statemanager.StateKey]statemanager.State"
 
-    try:
-        raw = yaml.safe_load(data.decode("utf-8")) if data.strip() else None
-    except Exception as exc:  # noqa: BLE001
-        raise StateFormatError(f"{source} is not valid state: {exc}") from None
-    if raw is None:
-        return State()
-    if not isinstance(raw, dict):
-        raise StateFormatError(f"{source} is not valid state: the top level must be a map")
+
+def _format_error(source: str, problem: str, line: int | None) -> StateFormatError:
+    where = f"{source}, line {line}" if line else source
+    if source.startswith("s3://"):
+        restore = "restore an earlier version of the object (S3 bucket versioning keeps them)"
+    else:
+        restore = f"restore it from {source}.backup"
+    return StateFormatError(
+        f"{where}: not a valid dtm state: {problem}. The state was left untouched; "
+        f"fix it by hand or {restore}, then run again.")
+
+
+def _entry_form(dec: yamlv3.Decoder, node) -> tuple[str | None, list]:
+    """The form an entry's field names show (None: neither), and its (field, value node) pairs."""
+    pairs = list(dec.pairs(node, dec._string_key, "statemanager.State"))
+    names = {k for k, _ in pairs}
+    v09, v10 = names & _ONLY_V09, names & _ONLY_V10
+    if v09 and v10:
+        line = node[3] if node[0] != "s" else node[4]
+        raise yamlv3.YAMLv3Error(
+            f"the entry mixes dtm v0.6-v0.9 field names ({', '.join(sorted(v09))}) with dtm v0.10 ones "
+            f"({', '.join(sorted(v10))})", line)
+    return (FORM_V09 if v09 else FORM_V10 if v10 else None), pairs
+
+
+def _decode(data: bytes) -> State:
+    root = yamlv3.load(data)
     state = State()
-    for key, entry in raw.items():
-        entry = entry or {}
-        if "instanceID" in entry or "resourceStatus" in entry or "dependsOn" in entry:
-            state.form = FORM_V10
-            ts = ToolState(str(entry.get("name") or ""), str(entry.get("instanceID") or ""),
-                           list(entry.get("dependsOn") or []), entry.get("options") or {},
-                           entry.get("resourceStatus") or {})
-        else:
-            ts = ToolState(str(entry.get("name") or ""), str(entry.get("instanceid") or ""),
-                           list(entry.get("dependson") or []), entry.get("options") or {},
-                           entry.get("resource") or {})
-        state.entries[str(key)] = ts
+    if root is None:
+        return state
+    dec = yamlv3.Decoder()
+    top = dec.deref(root)
+    if top[0] == "s" and dec.string_map(top, _STATE_MAP) == {}:  # a null document
+        return state
+    if top[0] != "m":
+        raise dec.type_error(top, _STATE_MAP)
+    forms: dict[str, int] = {}
+    raw = []
+    for key, node in dec.pairs(top, dec._string_key, _STATE_MAP):
+        entry = dec.deref(node)
+        if entry[0] == "s" and entry[1] in (None, yamlv3.NULL) and dec.scalar_value(entry) is None:
+            raw.append((key, None, []))  # a null entry: a zero State, as in Go
+            continue
+        if entry[0] != "m":
+            raise dec.type_error(entry, "statemanager.State")
+        form, pairs = _entry_form(dec, entry)
+        if form:
+            forms.setdefault(form, entry[3])
+        raw.append((key, form, pairs))
+    if len(forms) > 1:
+        raise yamlv3.YAMLv3Error(
+            "entries use both the dtm v0.6-v0.9 field names (instanceid, dependson, resource; "
+            f"first at line {forms[FORM_V09]}) and the dtm v0.10 ones (instanceID, dependsOn, resourceStatus; "
+            f"first at line {forms[FORM_V10]}); a state file holds one form", max(forms.values()))
+    state.form = next(iter(forms), FORM_V09)
+    name, iid, deps, opts, res = _FIELDS[state.form]
+    for key, _form, pairs in raw:
+        fields = dict(pairs)  # unknown fields are ignored, as yaml.v3 does
+        state.entries[key] = ToolState(
+            name=dec.string(fields[name]) or "" if name in fields else "",
+            instance_id=dec.string(fields[iid]) or "" if iid in fields else "",
+            depends_on=dec.string_list(fields[deps]) if deps in fields else [],
+            options=dec.string_map(fields[opts]) if opts in fields else {},
+            resource=dec.string_map(fields[res]) if res in fields else {},
+        )
     return state
 
 
-def format_state(state: State) -> bytes:
-    """Encode the state as dtm's yaml.v3 encoder would (an empty state is 0 bytes)."""
-    import yaml
+def parse_state(data: bytes, source: str) -> State:
+    """Decode state bytes as dtm's ``yaml.Unmarshal`` would. ``source`` names the file/object in errors.
 
+    Empty, blank, comment-only and ``null`` input is an empty state. The v0.10 form is recognised by its
+    field names and remembered in ``State.form``. Anything dtm could not load raises StateFormatError.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        return _decode(bytes(data))
+    except yamlv3.YAMLv3Error as exc:
+        raise _format_error(source, exc.problem, exc.line) from None
+
+
+def _struct(ts: ToolState, form: str) -> yamlv3.Fields:
+    name, iid, deps, opts, res = _FIELDS[form]
+
+    def text(v) -> str:
+        return v if isinstance(v, str) else "" if v is None else str(v)
+
+    def string_map(d) -> dict:  # Go map[string]interface{}: keys are strings
+        return {k if isinstance(k, str) else text(k): v for k, v in (d or {}).items()}
+
+    return yamlv3.Fields((
+        (name, text(ts.name)),
+        (iid, text(ts.instance_id)),
+        (deps, [text(d) for d in (ts.depends_on or []) if d is not None]),
+        (opts, string_map(ts.options)),
+        (res, string_map(ts.resource)),
+    ))
+
+
+def format_state(state: State) -> bytes:
+    """Encode the state as dtm does: yaml.v3, indent 2, in the state's form; an empty state is 0 bytes."""
     if not state.entries:
         return b""
-    names = ("name", "instanceid", "dependson", "options", "resource") if state.form == FORM_V09 else (
-        "name", "instanceID", "dependsOn", "options", "resourceStatus")
-    out = {}
-    for key in sorted(state.entries):
-        ts = state.entries[key]
-        out[key] = dict(zip(names, (ts.name, ts.instance_id, list(ts.depends_on), ts.options, ts.resource)))
-    return yaml.safe_dump(out, sort_keys=False, allow_unicode=True).encode("utf-8")
+    form = state.form if state.form in _FIELDS else FORM_V09
+    doc = {str(key): _struct(ts, form) for key, ts in state.entries.items()}
+    return yamlv3.dump(doc).encode("utf-8")
