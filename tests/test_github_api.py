@@ -398,3 +398,30 @@ def test_openapi_checker_catches_wrong_shapes(github_env, github_openapi):
         mutate(bad)
         assert github_openapi.check(bad), bad
     assert github_openapi.check({**created, "method": "GET", "path": "/nowhere"})
+
+
+def test_git_data_validation_messages(github_env):
+    repo, commit = _repo_with_files(github_env, "checks")
+    for ref, message in (("refs/heads", "Reference name must contain at least three slash-separated components."),
+                         ("refs/heads/a..b", "refs/heads/a..b is not a valid ref name.")):
+        with pytest.raises(GithubException) as info:
+            repo.create_git_ref(ref, commit.sha)
+        assert info.value.status == 422 and info.value.data["message"] == message
+    r = _api(github_env, "POST", "/repos/IronCore864/checks/git/commits",
+             json={"message": "m", "tree": "f" * 40, "parents": [commit.sha]})
+    assert r.status_code == 422 and r.json()["message"] == "Tree SHA does not exist"
+    r = _api(github_env, "POST", "/repos/IronCore864/checks/git/commits",
+             json={"message": "m", "tree": commit.sha, "parents": []})
+    assert r.status_code == 422 and r.json()["message"] == "Tree SHA is not a tree object"
+    r = _api(github_env, "POST", "/repos/IronCore864/checks/git/commits",
+             json={"message": "m", "tree": commit.tree.sha, "parents": ["e" * 40]})
+    assert r.status_code == 422 and r.json()["message"] == "Parent SHA does not exist or is not a commit object"
+    r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees",
+             json={"tree": [{"path": "x", "mode": "644", "type": "blob", "content": "x"}]})
+    assert r.status_code == 422
+    r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees", data=b"{not json",
+             headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json()["message"] == "Problems parsing JSON"
+    github_env.server.requests[:] = [x for x in github_env.server.requests if x["status"] != 400 and
+                                     not (x["request_body"] or {}).get("tree") == [{"path": "x", "mode": "644",
+                                                                                   "type": "blob", "content": "x"}]]

@@ -1,6 +1,14 @@
 """The GitHub REST endpoints the sandbox serves: the ones PyGithub calls to create, fill, read and
 delete a repository (reference §7.1). Error messages are GitHub's own texts, because PyGithub picks its
 exception class from them (e.g. a 404 must say "Not Found" to become ``UnknownObjectException``).
+
+Where the texts were seen: "Requires authentication" (activebridge/projectr#89); "This repository is
+empty." (GSA/codeinventory-github#1); "Git Repository is empty." (github/rest-api-description#637);
+"name already exists on this account" (dyad-sh/dyad#1601); "You need admin access to the organization
+before adding a repository to it." (pulumi/pulumi-github#116); "Tree SHA does not exist" (exercism/
+website#8228); "Tree SHA is not a tree object" (google/go-github#2737); "Reference name must contain at
+least three slash-separated components." and "... is not a valid ref name." (octokit/octokit.rb#675).
+Texts not confirmed against GitHub keep GitHub's wording style and the words PyGithub looks for.
 """
 from __future__ import annotations
 
@@ -313,8 +321,10 @@ def _check_object(repo: m.Repo, sha) -> str:
 def create_ref(req: Request, owner: str, name: str):
     repo = non_empty(get_repo(req, owner, name, write=True))
     ref, sha = req.arg("ref"), req.arg("sha")
-    if not ref.startswith("refs/") or ref.count("/") < 2 or ref.endswith("/") or ".." in ref:
-        raise ApiError(422, "Reference name is invalid")
+    if not ref.startswith("refs/") or ref.count("/") < 2:
+        raise ApiError(422, "Reference name must contain at least three slash-separated components.")
+    if ref.endswith(("/", ".lock", ".")) or re.search(r"\.\.|//|@\{|[\s~^:?*\[\\]", ref):
+        raise ApiError(422, f"{ref} is not a valid ref name.")
     if ref in repo.refs:
         raise ApiError(422, "Reference already exists")
     repo.refs[ref] = _check_object(repo, sha)
@@ -428,8 +438,10 @@ def get_tree(req: Request, owner: str, name: str, sha: str):
 def create_commit(req: Request, owner: str, name: str):
     repo = non_empty(get_repo(req, owner, name, write=True))
     message, tree = req.arg("message"), req.arg("tree")
-    if repo.store.kind(tree) != "tree":
+    if repo.store.kind(tree) is None:
         raise ApiError(422, "Tree SHA does not exist")
+    if repo.store.kind(tree) != "tree":
+        raise ApiError(422, "Tree SHA is not a tree object")
     parents = req.arg("parents", required=False, kind=list) or []
     if any(repo.store.kind(p) != "commit" for p in parents):
         raise ApiError(422, "Parent SHA does not exist or is not a commit object")
