@@ -220,13 +220,7 @@ def test_engine_apply_writes_the_tutorials_state(github_env, tmp_path):
     result = dtmnb.apply(cfg, auto_approve=True)
     assert list(result["status"]) == ["succeeded"], list(result["error"])
     assert len(dtmnb.plan(cfg)) == 0  # Read equals the stored resource: no drift
-    text = (tmp_path / "devstream.state").read_text()
-    if text != TUTORIAL_STATE:
-        import dtmnb.state
-
-        if "TEMPORARY IMPLEMENTATION" in (dtmnb.state.__doc__ or ""):
-            pytest.xfail("dtmnb/state.py does not write yaml.v3's layout yet (marked TEMPORARY)")
-    assert text == TUTORIAL_STATE
+    assert (tmp_path / "devstream.state").read_text() == TUTORIAL_STATE
 
 
 # ---- errors ---------------------------------------------------------------------------------------
