@@ -425,3 +425,16 @@ def test_git_data_validation_messages(github_env):
     github_env.server.requests[:] = [x for x in github_env.server.requests if x["status"] != 400 and
                                      not (x["request_body"] or {}).get("tree") == [{"path": "x", "mode": "644",
                                                                                    "type": "blob", "content": "x"}]]
+
+
+def test_stop_closes_kept_alive_connections_and_chunked_bodies_work():
+    with GitHubAPIServer() as server:
+        token = server.add_user("u")
+        session = requests.Session()
+        headers = {"Authorization": f"token {token}"}
+        assert session.get(server.url + "/user", headers=headers, timeout=5).ok
+        body = iter([b'{"name": ', b'"chunky"}'])  # a generator body is sent chunked
+        r = session.post(server.url + "/user/repos", data=body, headers=headers, timeout=5)
+        assert r.status_code == 201 and r.json()["name"] == "chunky"
+    with pytest.raises(requests.exceptions.ConnectionError):
+        session.get(server.url + "/user", headers=headers, timeout=5)

@@ -382,3 +382,19 @@ def test_shipped_template_renders_completely():
         FROM golang:1.21-alpine AS build
         WORKDIR /src/github.com/IronCore864/dtm-test-go""") in files["Dockerfile"]
     assert "\tgo build -o bin/$(APP) ./cmd/$(APP)" in files["Makefile"]
+
+
+def test_pygithub_is_imported_only_when_used_and_missing_is_explained(monkeypatch):
+    import subprocess
+    import sys
+
+    code = ("import sys, dtmnb.plugins.github_scaffolding, dtmnb.plugins.github_client; "
+            "print('github' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    from dtmnb.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "github", None)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_x")
+    with pytest.raises(MissingDependencyError, match=r"PyGithub.*dtmnb\[github\]"):
+        get_plugin(NAME).read(OPTIONS)

@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import string
 import threading
 import time
@@ -60,6 +61,7 @@ class GitHubAPIServer:
         self._next_fault = 1
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set = set()  # open client sockets, closed by stop()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> "GitHubAPIServer":
@@ -81,6 +83,11 @@ class GitHubAPIServer:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+            for conn in list(self._connections):  # kept-alive clients must not be served after stop
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             self._thread.join(timeout=5)
             self._httpd = self._thread = None
 
@@ -348,8 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 120
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        body = self._read_body()
         try:
             status, headers, payload = self.server.api.handle(self.command, self.path, self.headers, body)
         except Exception as exc:  # a sandbox bug must be an answer, never a dropped connection
@@ -372,6 +378,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.api._connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.api._connections.discard(self.connection)
+        super().finish()
 
     def log_message(self, format, *args) -> None:  # keep test and notebook output clean
         pass
