@@ -49,7 +49,12 @@ class GitHubAPIServer:
     """GitHub-compatible API on ``http://127.0.0.1:PORT``; see the module docstring."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None):
-        if not ipaddress.ip_address(host).is_loopback:
+        host = "127.0.0.1" if host == "localhost" else host
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
             raise ValueError(f"the sandbox GitHub API listens on a loopback address only, not {host}")
         self.host, self.port = host, port
         self.data_dir = Path(data_dir) if data_dir is not None else None
@@ -66,7 +71,8 @@ class GitHubAPIServer:
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> "GitHubAPIServer":
         if self._httpd is None:
-            self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+            server_class = _IPv6Server if ":" in self.host else ThreadingHTTPServer
+            self._httpd = server_class((self.host, self.port), _Handler)
             self._httpd.daemon_threads = True
             self._httpd.api = self
             self.port = self._httpd.server_address[1]
@@ -77,7 +83,8 @@ class GitHubAPIServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def stop(self) -> None:
         if self._httpd is not None:
@@ -345,6 +352,10 @@ def _token(header: str | None) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() in ("token", "bearer") else header.strip()
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):
