@@ -21,6 +21,8 @@ from github import (BadCredentialsException, GithubException, InputGitTreeElemen
 from dtmnb.sandbox.github_api import GitHubAPIServer  # noqa: E402
 from dtmnb.sandbox.github_git import object_id  # noqa: E402
 
+from ._fixtures_github import fast_github  # noqa: E402
+
 GIT = shutil.which("git")
 
 
@@ -108,7 +110,7 @@ def test_internal_error_is_500_json_and_the_connection_survives(github_env, monk
     assert r.status_code == 500 and "RuntimeError: bug" in r.json()["message"]
     monkeypatch.setattr(github_api, "ROUTES", original)
     assert session.get(github_env.url + "/user", headers=headers, timeout=5).status_code == 200
-    github_env.server.requests.clear()  # the 500 is deliberate, not GitHub's shape
+    github_env.server.requests[:] = [x for x in github_env.server.requests if x["status"] != 500]  # deliberate
 
 
 def test_only_loopback():
@@ -370,18 +372,23 @@ def test_control_api_over_http(github_env):
     assert requests.get(f"{url}/repos", timeout=5).json() == []
 
 
-def test_persistence_survives_a_restart(tmp_path):
+def _assert_conforms(server, checker):
+    problems = [p for x in server.requests if not x["fault"] for p in checker.check(x)]
+    assert not problems, problems
+
+
+def test_persistence_survives_a_restart(tmp_path, github_openapi):
     with GitHubAPIServer(data_dir=tmp_path) as first:
         token = first.add_user("IronCore864")
         first.add_org("devstream-io", members=["IronCore864"])
-        from tests._fixtures_github import fast_github
         repo = fast_github(first.url, token).get_organization("devstream-io").create_repo("kept")
         repo.create_file("a.txt", "m", "a")
+        _assert_conforms(first, github_openapi)
     with GitHubAPIServer(data_dir=tmp_path) as second:
         assert second.add_user("IronCore864") == token  # same token after a restart
-        from tests._fixtures_github import fast_github
         kept = fast_github(second.url, token).get_repo("devstream-io/kept")
         assert kept.get_contents("a.txt").decoded_content == b"a"
+        _assert_conforms(second, github_openapi)
 
 
 # ---- the OpenAPI checker itself --------------------------------------------------------------------
@@ -427,7 +434,7 @@ def test_git_data_validation_messages(github_env):
                                                                                    "type": "blob", "content": "x"}]]
 
 
-def test_stop_closes_kept_alive_connections_and_chunked_bodies_work():
+def test_stop_closes_kept_alive_connections_and_chunked_bodies_work(github_openapi):
     with GitHubAPIServer() as server:
         token = server.add_user("u")
         session = requests.Session()
@@ -436,5 +443,6 @@ def test_stop_closes_kept_alive_connections_and_chunked_bodies_work():
         body = iter([b'{"name": ', b'"chunky"}'])  # a generator body is sent chunked
         r = session.post(server.url + "/user/repos", data=body, headers=headers, timeout=5)
         assert r.status_code == 201 and r.json()["name"] == "chunky"
+        _assert_conforms(server, github_openapi)
     with pytest.raises(requests.exceptions.ConnectionError):
         session.get(server.url + "/user", headers=headers, timeout=5)
