@@ -233,7 +233,7 @@ def git_commit(api: str, r: Repo, sha: str) -> dict:
     }
 
 
-def commit(api: str, r: Repo, sha: str, world: World) -> dict:
+def commit(api: str, r: Repo, sha: str) -> dict:
     """The ``commit`` schema (repos API), as embedded in a branch."""
     g = git_commit(api, r, sha)
     base = f"{api}/repos/{r.full_name}"

@@ -295,7 +295,7 @@ def get_branch(req: Request, owner: str, name: str, branch: str):
     if sha is None:
         raise ApiError(404, "Branch not found")
     url = f"{req.api}/repos/{repo.full_name}/branches/{branch}"
-    return {"name": branch, "commit": m.commit(req.api, repo, sha, req.world),
+    return {"name": branch, "commit": m.commit(req.api, repo, sha),
             "_links": {"self": url, "html": f"{m.WEB}/{repo.full_name}/tree/{branch}"},
             "protected": False, "protection_url": f"{url}/protection",
             "protection": {"enabled": False, "required_status_checks": {
