@@ -91,7 +91,7 @@ def _format_error(source: str, problem: str, line: int | None) -> StateFormatErr
 
 def _entry_form(dec: yamlv3.Decoder, node) -> tuple[str | None, list]:
     """The form an entry's field names show (None: neither), and its (field, value node) pairs."""
-    pairs = list(dec.pairs(node, dec._string_key, "statemanager.State"))
+    pairs = dec.pairs(node, dec.string_key)
     names = {k for k, _ in pairs}
     v09, v10 = names & _ONLY_V09, names & _ONLY_V10
     if v09 and v10:
@@ -109,15 +109,15 @@ def _decode(data: bytes) -> State:
         return state
     dec = yamlv3.Decoder()
     top = dec.deref(root)
-    if top[0] == "s" and dec.string_map(top, _STATE_MAP) == {}:  # a null document
-        return state
     if top[0] != "m":
+        if dec.is_null(top):  # a null document
+            return state
         raise dec.type_error(top, _STATE_MAP)
     forms: dict[str, int] = {}
     raw = []
-    for key, node in dec.pairs(top, dec._string_key, _STATE_MAP):
+    for key, node in dec.pairs(top, dec.string_key):
         entry = dec.deref(node)
-        if entry[0] == "s" and entry[1] in (None, yamlv3.NULL) and dec.scalar_value(entry) is None:
+        if dec.is_null(entry):
             raw.append((key, None, []))  # a null entry: a zero State, as in Go
             continue
         if entry[0] != "m":

@@ -422,12 +422,41 @@ def _cmp(a, b) -> int:
     return -1 if less(a, b) else 1 if less(b, a) else 0
 
 
-_PLAIN_ORDER = re.compile(r"[A-Za-z]*\Z")
+_TOKENS = re.compile(r"[0-9]+|[^0-9]")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+@lru_cache(maxsize=1 << 16)
+def _natural_key(s: str) -> tuple | None:
+    """A sort key giving exactly :func:`_less_str`'s order for ASCII strings whose digit runs are
+    shorter than 19 (no int64 wrap); None otherwise. Digit runs sort as (value, length); a character
+    at a fresh position sorts other < digit run < letter, right after a digit run letter < other."""
+    if not s.isascii():
+        return None
+    key, after_digit = [], False
+    for tok in _TOKENS.findall(s):
+        if tok[0] in "0123456789":
+            if len(tok) >= 19:
+                return None
+            key.append((1, int(tok), len(tok)))
+            after_digit = True
+            continue
+        letter = tok in _ASCII_LETTERS
+        if after_digit:
+            key.append((5 if letter else 6, ord(tok)))
+        else:
+            key.append((2 if letter else 0, ord(tok)))
+        after_digit = False
+    return tuple(key)
 
 
 def _sorted_keys(keys: list) -> list:
-    if all(type(k) is str and _PLAIN_ORDER.match(k) for k in keys):  # pure ASCII letters: code points
-        return sorted(keys)
+    """Keys in yaml.v3's order: a fast exact key function for plain ASCII strings, else Go's Less."""
+    if all(type(k) is str for k in keys):
+        natural = [_natural_key(k) for k in keys]
+        if None not in natural:
+            order = sorted(range(len(keys)), key=natural.__getitem__)
+            return [keys[i] for i in order]
     return sorted(keys, key=cmp_to_key(_cmp))
 
 
@@ -558,47 +587,44 @@ def load(data: bytes | str):
 
     parser = _parser(data)
     anchors: dict[str, tuple] = {}
-
-    def node(e):
-        cls = type(e)
-        line = e.start_mark.line + 1
-        if cls is ev.ScalarEvent:
-            tag = _short_tag(e.tag)
-            plain = not e.style
-            if tag is None and plain and e.value == "<<" or tag == MERGE:
-                tag = MERGE
-            n = ("s", tag, e.value, plain, line)
-        elif cls is ev.MappingStartEvent or cls is ev.SequenceStartEvent:
-            kids: list = []
-            n = ("m" if cls is ev.MappingStartEvent else "q", _short_tag(e.tag), kids, line)
-            if e.anchor is not None:  # registered before the children: an alias inside sees it
-                anchors[e.anchor] = n
-            end = ev.MappingEndEvent if cls is ev.MappingStartEvent else ev.SequenceEndEvent
-            while True:
-                child = get()
-                if type(child) is end:
-                    break
-                kids.append(node(child))
-            return n
-        elif cls is ev.AliasEvent:
-            if e.anchor not in anchors:
-                raise YAMLv3Error(f"unknown anchor '{e.anchor}' referenced", line)
-            return ("a", e.anchor, anchors[e.anchor], line)
-        else:  # pragma: no cover - the parser guarantees the event grammar
-            raise YAMLv3Error(f"unexpected {cls.__name__}", line)
-        if e.anchor is not None:  # a later anchor of the same name wins, as in yaml.v3
-            anchors[e.anchor] = n
-        return n
-
     get = parser.get_event
+    Scalar, MapStart, SeqStart, Alias = ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent, ev.AliasEvent
     try:
         get()  # StreamStart
-        first = get()
-        if isinstance(first, ev.StreamEndEvent):
+        if isinstance(get(), ev.StreamEndEvent):
             return None
-        root = node(get())
+        holder: list = []          # receives the root node
+        kids, stack = holder, []   # the children list being filled, and the enclosing ones
+        while True:
+            e = get()
+            cls = type(e)
+            if cls is Scalar:
+                tag, plain = e.tag, not e.style
+                if tag is not None:
+                    tag = _short_tag(tag)
+                n = ("s", MERGE if tag == MERGE or tag is None and plain and e.value == "<<" else tag,
+                     e.value, plain, e.start_mark.line + 1)
+                if e.anchor is not None:  # a later anchor of the same name wins, as in yaml.v3
+                    anchors[e.anchor] = n
+                kids.append(n)
+            elif cls is MapStart or cls is SeqStart:
+                inner: list = []
+                n = ("m" if cls is MapStart else "q", e.tag and _short_tag(e.tag), inner, e.start_mark.line + 1)
+                if e.anchor is not None:  # registered before the children: an alias inside sees it
+                    anchors[e.anchor] = n
+                kids.append(n)
+                stack.append(kids)
+                kids = inner
+            elif cls is Alias:
+                if e.anchor not in anchors:
+                    raise YAMLv3Error(f"unknown anchor '{e.anchor}' referenced", e.start_mark.line + 1)
+                kids.append(("a", e.anchor, anchors[e.anchor], e.start_mark.line + 1))
+            else:  # the end of a mapping or sequence
+                kids = stack.pop()
+            if not stack and holder:
+                break
         get()  # DocumentEnd: its look-ahead can still find a syntax error, as yaml.v3's does
-        return root
+        return holder[0]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -607,8 +633,6 @@ def load(data: bytes | str):
         raise YAMLv3Error(problem, mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:  # e.g. a ReaderError for bytes that are not UTF-8
         raise YAMLv3Error(str(getattr(exc, "reason", exc) or exc).strip()) from None
-    except RecursionError:
-        raise YAMLv3Error("the document is nested too deeply") from None
     finally:
         dispose = getattr(parser, "dispose", None)
         if dispose:
@@ -639,6 +663,7 @@ def _is_merge(k) -> bool:
     return k[0] == "s" and k[1] == MERGE and k[2] == "<<"
 
 
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 DROP = object()  # a key function's answer for "leave this entry out" (a null key in a typed map)
 
 
@@ -650,9 +675,9 @@ class Decoder:
     """
 
     def __init__(self):
-        self.decoded = 0
-        self.aliased = 0
-        self._open: set[int] = set()
+        self.decoded = 1   # nodes visited (each visit through an alias counts again)
+        self.aliased = 0   # aliases followed
+        self._open: set[int] = set()  # collections being decoded (an alias to one is a cycle)
 
     # -- helpers ---------------------------------------------------------------------------------
     def deref(self, n):
@@ -663,12 +688,12 @@ class Decoder:
                 raise YAMLv3Error(f"anchor '{n[1]}' value contains itself", n[3])
             self.aliased += 1
             n = target
-        self.decoded += 1
-        if self.aliased > 100 and self.decoded > 1000:
             d = self.decoded
-            allowed = 0.99 if d <= 400_000 else 0.10 if d >= 4_000_000 else 0.99 - 0.89 * (d - 400_000) / 3_600_000
-            if self.aliased / d > allowed:
-                raise YAMLv3Error("document contains excessive aliasing")
+            if self.aliased > 100 and d > 1000:
+                allowed = (0.99 if d <= 400_000 else 0.10 if d >= 4_000_000
+                           else 0.99 - 0.89 * (d - 400_000) / 3_600_000)
+                if self.aliased / d > allowed:
+                    raise YAMLv3Error("document contains excessive aliasing")
         return n
 
     @staticmethod
@@ -704,126 +729,154 @@ class Decoder:
 
     def scalar_value(self, n):
         """interface{} value of a scalar node."""
-        if n[1] is not None and n[1] != MERGE:
-            return self._tagged(n)
-        if not n[3]:
-            return n[2]
-        return resolve(n[2])[1] if n[1] is None else n[2]
+        tag = n[1]
+        if tag is None:
+            return resolve(n[2])[1] if n[3] else n[2]
+        return n[2] if tag == MERGE else self._tagged(n)
 
-    def pairs(self, n, key_of, where: str):
-        """(key, value node) of a mapping: duplicate keys refused, merge keys expanded, explicit keys
-        before merged ones and earlier merged maps before later ones (the first one seen wins)."""
-        seen: dict = {}
-        n = self.deref(n)
-        self._open.add(id(n))
-        try:
-            yield from self._pairs(n, key_of, where, seen)
-        finally:
-            self._open.discard(id(n))
+    def pairs(self, n, key_of) -> list:
+        """[(key, value node)] of a mapping: duplicate keys refused, merge keys expanded, explicit keys
+        before merged ones and earlier merged maps before later ones (the first one seen wins).
+        ``key_of(key node)`` gives the decoded key, or DROP to leave the entry out."""
+        if n[0] == "a":
+            n = self.deref(n)
+        out: list = []
+        self._collect(n, key_of, {}, out)
+        return out
 
-    def _pairs(self, n, key_of, where, seen):
+    def _collect(self, n, key_of, seen: dict, out: list) -> None:
         kids = n[2]
+        self.decoded += len(kids)
         ident: dict = {}
+        merge = None
         for i in range(0, len(kids), 2):
             k = kids[i]
-            kid = (k[0], k[2] if k[0] == "s" else k[1] if k[0] == "a" else "")
-            kline = k[4] if k[0] == "s" else k[3]
+            kind = k[0]
+            if kind == "s":
+                kid, kline = k[2], k[4]
+            else:
+                kid, kline = (k[1] if kind == "a" else ""), k[3]
+            kid = (kind, kid)
             if kid in ident:
                 raise YAMLv3Error(f"mapping key {_quote(kid[1])} already defined at line {ident[kid]}", kline)
             ident[kid] = kline
-        merges = []
-        for i in range(0, len(kids), 2):
-            k, v = kids[i], kids[i + 1]
-            if _is_merge(k):
-                merges = [v]
+            if kind == "s" and k[1] == MERGE and k[2] == "<<":
+                merge = kids[i + 1]
                 continue
             key = key_of(k)
             if key is DROP or key in seen:
                 continue
             seen[key] = True
-            yield key, v
-        for m in merges:
-            line = m[4] if m[0] == "s" else m[3]
-            target = m[2] if m[0] == "a" else m
-            if target[0] == "m":
-                sources = [m]
-            elif m[0] == "q":
-                sources = m[2]
-                for s in sources:
-                    if (s[2] if s[0] == "a" else s)[0] != "m":
-                        raise YAMLv3Error("map merge requires map or sequence of maps as the value", line)
-            else:
+            out.append((key, kids[i + 1]))
+        if merge is None:
+            return
+        line = merge[4] if merge[0] == "s" else merge[3]
+        target = merge[2] if merge[0] == "a" else merge
+        if target[0] == "m":
+            sources = [merge]
+        elif merge[0] == "q":
+            sources = merge[2]
+            if any((s[2] if s[0] == "a" else s)[0] != "m" for s in sources):
                 raise YAMLv3Error("map merge requires map or sequence of maps as the value", line)
+        else:
+            raise YAMLv3Error("map merge requires map or sequence of maps as the value", line)
+        self._open.add(id(n))
+        try:
             for s in sources:
-                s = self.deref(s)
-                self._open.add(id(s))
-                try:
-                    yield from self._pairs(s, key_of, where, seen)
-                finally:
-                    self._open.discard(id(s))
+                self._collect(self.deref(s), key_of, seen, out)
+        finally:
+            self._open.discard(id(n))
 
     # -- Go target types ---------------------------------------------------------------------------
     def string(self, n, target: str = "string"):
         """A Go string: the scalar's source text; None for a null (a zero string / dropped item)."""
-        n = self.deref(n)
         if n[0] != "s":
-            raise self.type_error(n, target)
-        if n[1] is None or n[1] == MERGE:
-            if n[3] and resolve(n[2])[0] == NULL:
+            n = self.deref(n)
+            if n[0] != "s":
+                raise self.type_error(n, target)
+        tag = n[1]
+        if tag is None or tag == MERGE:
+            text = n[2]
+            if n[3] and text in _NULLS:
                 return None
-            return n[2]
+            return text
         value = self._tagged(n)
         if value is None:
             return None
-        if isinstance(value, (str, bytes)) and n[1] == BINARY:
+        if tag == BINARY:
             return value
         return n[2]
 
+    def string_key(self, k):
+        """Key function for Go maps with string keys: a null key drops the entry."""
+        s = self.string(k)
+        return DROP if s is None else s
+
     def string_list(self, n, target: str = "[]string") -> list:
         """A Go []string: null gives [], null items are dropped."""
-        n = self.deref(n)
+        if n[0] == "a":
+            n = self.deref(n)
         if n[0] == "s" and self.string(n) is None:
             return []
         if n[0] != "q":
             raise self.type_error(n, target)
+        self.decoded += len(n[2])
         self._open.add(id(n))
         try:
-            return [s for s in (self.string(i) for i in n[2]) if s is not None]
+            return [s for s in map(self.string, n[2]) if s is not None]
         finally:
             self._open.discard(id(n))
 
-    def _string_key(self, k):
-        s = self.string(k)
-        return DROP if s is None else s
+    def is_null(self, n) -> bool:
+        """Whether a node decodes to nil (yaml.v3 then leaves a Go target at its zero value)."""
+        if n[0] == "a":
+            n = self.deref(n)
+        return n[0] == "s" and (n[1] is None or n[1] == NULL) and self.scalar_value(n) is None
 
     def string_map(self, n, target: str = "map[string]interface {}") -> dict:
         """A Go map[string]interface{}: keys are source text (a null key drops the entry)."""
-        n = self.deref(n)
-        if n[0] == "s" and self.scalar_value(n) is None and _node_tag(n) == NULL:
-            return {}
+        if n[0] == "a":
+            n = self.deref(n)
         if n[0] != "m":
+            if self.is_null(n):
+                return {}
             raise self.type_error(n, target)
-        return {k: self.interface(v) for k, v in self.pairs(n, self._string_key, target)}
+        self._open.add(id(n))
+        try:
+            interface = self.interface
+            return {k: interface(v) for k, v in self.pairs(n, self.string_key)}
+        finally:
+            self._open.discard(id(n))
 
     def _any_key(self, k):
-        if self.deref(k)[0] != "s":
+        if k[0] == "a":
+            k = self.deref(k)
+        if k[0] != "s":
             raise YAMLv3Error("invalid map key: a map or list cannot be a key here", k[3])
-        return self.interface(k)
+        return self.scalar_value(k)
 
     def interface(self, n):
         """A Go interface{}: resolved scalars, []interface{}, map[string]interface{} when every key
         is tagged !!str (or is a merge), otherwise map[interface{}]interface{} with typed keys."""
-        n = self.deref(n)
         kind = n[0]
         if kind == "s":
+            tag = n[1]
+            if tag is None:
+                return resolve(n[2])[1] if n[3] else n[2]
             return self.scalar_value(n)
+        if kind == "a":
+            n = self.deref(n)
+            kind = n[0]
+            if kind == "s":
+                return self.scalar_value(n)
         self._open.add(id(n))
         try:
             if kind == "q":
+                self.decoded += len(n[2])
                 return [self.interface(i) for i in n[2]]
             kids = n[2]
-            if all(_node_tag(kids[i]) in (STR, MERGE) for i in range(0, len(kids), 2)):
-                return {k: self.interface(v) for k, v in self.pairs(n, self._string_key, "map")}
-            return {k: self.interface(v) for k, v in self.pairs(n, self._any_key, "map")}
+            string_keys = all(_node_tag(kids[i]) in (STR, MERGE) for i in range(0, len(kids), 2))
+            interface = self.interface
+            return {k: interface(v) for k, v in self.pairs(n, self.string_key if string_keys else self._any_key)}
         finally:
             self._open.discard(id(n))
