@@ -88,19 +88,23 @@ def client(endpoint: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET
 
 def ensure_buckets(s3, buckets, region: str = REGION, versioning: bool = True) -> None:
     """Create ``buckets`` unless they exist, and (by default) turn versioning on. Idempotent."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     for bucket in buckets:
         params = {"Bucket": bucket}
         if region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": region}
         try:
-            s3.create_bucket(**params)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                raise SandboxError(f"cannot create the sandbox bucket '{bucket}': {exc}") from None
-        if versioning:
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            try:
+                s3.create_bucket(**params)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou",
+                                                                     "BucketAlreadyExists"):
+                    raise
+            if versioning:
+                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        except (ClientError, BotoCoreError) as exc:
+            raise SandboxError(f"cannot create the sandbox bucket '{bucket}': {exc}") from None
 
 
 class LocalS3Server:
