@@ -18,8 +18,11 @@ setup: $(STAMP)
 tutorial: setup
 	$(PY) scripts/run_tutorial.py
 
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
+
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest tests
+	$(PY) -m pytest $(NBVAL) notebooks
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
