@@ -407,3 +407,94 @@ def test_access_denied(s3_env):
         b.read()
     assert "access denied" in str(err.value) and "s3:GetObject" in str(err.value)
     assert TEST_SECRET_KEY not in str(err.value)
+
+
+# ---- the engine over S3 (apply, lock, stale state, history) ----------------------------------------
+@pytest.fixture
+def recorder():
+    from ._engine_helpers import Recorder
+
+    Recorder.reset()
+    yield Recorder
+    Recorder.reset()
+
+
+_TOOLS = "tools:\n" + "".join(
+    f"- name: recorder\n  instanceID: {i}\n  options:\n    id: {i}\n" for i in ("a", "b"))
+
+
+def _s3_config(folder: Path, target, key: str, tools_yaml: str = _TOOLS):
+    import dtmnb
+
+    from ._engine_helpers import write_config
+
+    write_config(folder, tools_yaml)
+    (folder / "config.yaml").write_text(
+        "toolFile: tools.yaml\n\nstate:\n  backend: s3\n  options:\n"
+        f"    bucket: {VERSIONED_BUCKET}\n    region: {target.region}\n    key: {key}\n"
+        f"    endpoint: {target.endpoint}\n")
+    return dtmnb.load_config(folder / "config.yaml")
+
+
+def test_engine_apply_over_s3(s3_target, recorder, tmp_path):
+    import dtmnb
+    from dtmnb.console import QuietConsole
+
+    key = f"e2e/{uuid.uuid4().hex[:12]}/devstream.state"
+    cfg = _s3_config(tmp_path / "s3", s3_target, key)
+    assert dtmnb.read_state(cfg).empty and not _exists(s3_target, key)  # reading creates nothing
+    console = QuietConsole()
+    result = dtmnb.apply(cfg, auto_approve=True, console=console)
+    assert list(result["status"]) == ["succeeded", "succeeded"]
+    assert (f"Using s3 backend. Bucket: {VERSIONED_BUCKET}, region: {s3_target.region}, key: {key}."
+            in console.messages)
+    assert not _exists(s3_target, key + ".lock")
+    # the same tools with the local backend give the same bytes
+    from ._engine_helpers import write_config
+
+    local_cfg = dtmnb.load_config(write_config(tmp_path / "local", _TOOLS))
+    dtmnb.apply(local_cfg, auto_approve=True, console=QuietConsole())
+    assert _body(s3_target, key) == (tmp_path / "local" / "devstream.state").read_bytes()
+    assert list(dtmnb.read_state(cfg)["key"]) == ["recorder_a", "recorder_b"]
+    assert dtmnb.plan(cfg).empty
+
+
+def test_engine_lock_and_stale_state_over_s3(s3_target, recorder, tmp_path):
+    import dtmnb
+    from dtmnb.backends import get_backend
+    from dtmnb.console import QuietConsole
+
+    key = f"e2e/{uuid.uuid4().hex[:12]}/devstream.state"
+    cfg = _s3_config(tmp_path, s3_target, key)
+    holder = get_backend(cfg.state).acquire("apply")
+    with pytest.raises(LockHeldError, match=holder.id):
+        dtmnb.apply(cfg, auto_approve=True, console=QuietConsole())
+    assert not recorder.calls and list(dtmnb.lock_status(cfg)["id"]) == [holder.id]
+    dtmnb.force_unlock(cfg, holder.id)
+
+    hand_edit = b"someone_else:\n  name: someone\n  instanceid: else\n  dependson: []\n  options: {}\n  resource: {}\n"
+
+    class EditWhileConfirming(QuietConsole):
+        def confirm(self, changes):
+            s3_target.client().put_object(Bucket=VERSIONED_BUCKET, Key=key, Body=hand_edit)
+            return True
+
+    with pytest.raises(StaleStateError):
+        dtmnb.apply(cfg, auto_approve=False, console=EditWhileConfirming())
+    assert _body(s3_target, key) == hand_edit and not recorder.calls
+    assert not _exists(s3_target, key + ".lock")
+
+
+def test_engine_history_and_diff_over_s3(s3_target, recorder, tmp_path):
+    import dtmnb
+    from dtmnb.console import QuietConsole
+
+    key = f"e2e/{uuid.uuid4().hex[:12]}/devstream.state"
+    one = "tools:\n- name: recorder\n  instanceID: a\n  options:\n    id: a\n"
+    dtmnb.apply(_s3_config(tmp_path, s3_target, key, one), auto_approve=True, console=QuietConsole())
+    cfg = _s3_config(tmp_path, s3_target, key)
+    dtmnb.apply(cfg, auto_approve=True, console=QuietConsole())
+    history = dtmnb.state_history(cfg)
+    assert list(history["tools"]) == [2, 1]
+    diff = dtmnb.state_diff(cfg)
+    assert list(diff[["key", "change"]].itertuples(index=False)) == [("recorder_b", "added")]
