@@ -222,7 +222,7 @@ class _Loader:
             fix = (f"looked for {path}; relative paths are read from the folder of {self.path.name}: fix the path "
                    f"or create the file")
         try:
-            return path.read_text(encoding="utf-8")
+            return path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             self.problem(where, line, f"{what} does not exist; {fix}")
         except IsADirectoryError:
@@ -535,11 +535,13 @@ class _Renderer:
             parts = text.split("\n")
             out += parts
             lines += [line] * len(parts)
+        comments = {src.line(i) for i, t in enumerate(src.text.split("\n")) if t.lstrip().startswith("#")}
         for name, where in missing.items():
             also = f" (also used at line{'s' if len(where) > 2 else ''} {', '.join(map(str, where[1:]))})" \
                 if len(where) > 1 else ""
+            note = " (placeholders in comments are rendered too, as in dtm)" if where[0] in comments else ""
             self.loader.problem(src.path, where[0], f"variable [[ {name} ]] is not defined{also}; "
-                                                    f"{self.fix(name)}")
+                                                    f"{self.fix(name)}{note}")
         return _Text(src.path, "\n".join(out), src.key, lines, frozenset(changed))
 
     def value(self, m, path: Path, line: int, missing: dict) -> str:

@@ -163,6 +163,11 @@ def test_section_layouts(tmp_path, text):
     assert cfg.state.backend == "local"
 
 
+def test_byte_order_mark_is_ignored(tmp_path):
+    (tmp_path / "config.yaml").write_bytes(("\ufeff" + LOCAL_CORE + "tools: []\n").encode("utf-8"))
+    assert load_config(tmp_path / "config.yaml").state.backend == "local"
+
+
 def test_split_only_on_lines_that_are_exactly_three_dashes(tmp_path):
     cfg = load_config(write(tmp_path, {"config.yaml": sections(LOCAL_CORE, """
         tools:
@@ -418,7 +423,8 @@ ERRORS = {
                            ["config.yaml:14: variable [[ owner ]] is not defined",
                             "to the variables section of config.yaml"]),
     "vars-in-comment": ({"config.yaml": sections(LOCAL_CORE, TOOLS_HEAD + tool(extra="  # owner: [[ who ]]\n"))},
-                        ["config.yaml:10: variable [[ who ]] is not defined"]),
+                        ["config.yaml:10: variable [[ who ]] is not defined", "placeholders in comments are "
+                         "rendered too"]),
     "vars-dotted-missing": ({"config.yaml": sections(LOCAL_CORE, "repo:\n  name: x\n",
                                                      TOOLS_HEAD + tool(extra="  options:\n    o: [[ repo.owner ]]\n"
                                                                        "    p: [[ git.host.name ]]\n"))},
