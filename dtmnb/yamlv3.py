@@ -624,6 +624,8 @@ def load(data: bytes | str):
             if not stack and holder:
                 break
         get()  # DocumentEnd: its look-ahead can still find a syntax error, as yaml.v3's does
+        if anchors:
+            _check_aliasing(holder[0])
         return holder[0]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -637,6 +639,47 @@ def load(data: bytes | str):
         dispose = getattr(parser, "dispose", None)
         if dispose:
             dispose()
+
+
+def _allowed_alias_ratio(decodes: int) -> float:
+    """yaml.v3's limit on the share of decoding done inside aliases (0.99 small, 0.10 from 4M nodes)."""
+    if decodes <= 400_000:
+        return 0.99
+    if decodes >= 4_000_000:
+        return 0.10
+    return 0.99 - 0.89 * (decodes - 400_000) / 3_600_000
+
+
+def _check_aliasing(root) -> None:
+    """Refuse a "billion laughs" document as yaml.v3 does: count the nodes decoding would visit and how
+    many of them it visits through aliases (yaml.v3 checks as it goes; this applies its rule to the totals
+    before decoding, so the expansion never has to happen)."""
+    memo: dict[int, tuple[int, int]] = {}
+
+    def size(n) -> tuple[int, int]:
+        kind = n[0]
+        if kind == "s":
+            return 1, 0
+        if kind == "a":
+            total, _ = size(n[2])
+            return 1 + total, total
+        key = id(n)
+        if key in memo:
+            return memo[key]
+        memo[key] = (1, 0)  # a cycle counts once here; decoding reports it
+        total, aliased = 1, 0
+        for child in n[2]:
+            t, a = size(child)
+            total, aliased = total + t, aliased + a
+        memo[key] = (total, aliased)
+        return total, aliased
+
+    try:
+        total, aliased = size(root)
+    except RecursionError:
+        raise YAMLv3Error("the document is nested too deeply") from None
+    if aliased > 100 and total > 1000 and aliased / total > _allowed_alias_ratio(total):
+        raise YAMLv3Error("document contains excessive aliasing")
 
 
 def _quote(text: str) -> str:
@@ -671,29 +714,19 @@ class Decoder:
     """Decodes nodes as yaml.v3 decodes into Go types; methods are named after the Go target type.
 
     Errors raise :class:`YAMLv3Error` with yaml.v3's wording (``cannot unmarshal !!seq into string``).
-    Aliases are followed; a huge expansion through aliases is refused as yaml.v3 refuses it.
+    Aliases are followed (:func:`load` has already refused an excessive expansion).
     """
 
     def __init__(self):
-        self.decoded = 1   # nodes visited (each visit through an alias counts again)
-        self.aliased = 0   # aliases followed
         self._open: set[int] = set()  # collections being decoded (an alias to one is a cycle)
 
     # -- helpers ---------------------------------------------------------------------------------
     def deref(self, n):
-        """Follow an alias (counting it against yaml.v3's excessive-aliasing limit)."""
+        """Follow an alias to its node (an alias to a collection being decoded is a cycle)."""
         while n[0] == "a":
-            target = n[2]
-            if id(target) in self._open:
+            if id(n[2]) in self._open:
                 raise YAMLv3Error(f"anchor '{n[1]}' value contains itself", n[3])
-            self.aliased += 1
-            n = target
-            d = self.decoded
-            if self.aliased > 100 and d > 1000:
-                allowed = (0.99 if d <= 400_000 else 0.10 if d >= 4_000_000
-                           else 0.99 - 0.89 * (d - 400_000) / 3_600_000)
-                if self.aliased / d > allowed:
-                    raise YAMLv3Error("document contains excessive aliasing")
+            n = n[2]
         return n
 
     @staticmethod
@@ -746,7 +779,6 @@ class Decoder:
 
     def _collect(self, n, key_of, seen: dict, out: list) -> None:
         kids = n[2]
-        self.decoded += len(kids)
         ident: dict = {}
         merge = None
         for i in range(0, len(kids), 2):
@@ -820,7 +852,6 @@ class Decoder:
             return []
         if n[0] != "q":
             raise self.type_error(n, target)
-        self.decoded += len(n[2])
         self._open.add(id(n))
         try:
             return [s for s in map(self.string, n[2]) if s is not None]
@@ -872,7 +903,6 @@ class Decoder:
         self._open.add(id(n))
         try:
             if kind == "q":
-                self.decoded += len(n[2])
                 return [self.interface(i) for i in n[2]]
             kids = n[2]
             string_keys = all(_node_tag(kids[i]) in (STR, MERGE) for i in range(0, len(kids), 2))
