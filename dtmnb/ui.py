@@ -229,4 +229,28 @@ class PendingApply:
         return bundle
 
 
-__all__ = ["PendingApply", "WidgetConsole", "in_notebook"]
+def require_applied(result):
+    """The result DataFrame of an ``apply``/``delete``/``destroy`` call, or a clear stop.
+
+    Put it at the top of a cell that needs the changes to have happened: with ``auto_approve`` it just
+    passes the DataFrame through; with the Apply/Cancel buttons it stops "Run All" at that cell until
+    the user has clicked **Apply**, instead of letting later cells run against the old state.
+    """
+    from .errors import UsageError
+
+    if not isinstance(result, PendingApply):
+        return result
+    if result.status == APPLIED or (result.status == FAILED and result.error is None):
+        return result.result
+    if result.status == PENDING:
+        raise UsageError(f"the {result.operation} above is waiting for you: click Apply (or call .approve()) "
+                         f"and run this cell again.")
+    if result.status == CANCELLED:
+        raise UsageError(f"the {result.operation} above was cancelled; nothing was changed. Run it again to "
+                         f"apply the changes.")
+    if result.status == RUNNING:
+        raise UsageError(f"the {result.operation} above is still running; run this cell again when it is done.")
+    raise UsageError(f"the {result.operation} above failed: {log.redact(str(result.error))}")
+
+
+__all__ = ["PendingApply", "WidgetConsole", "in_notebook", "require_applied"]

@@ -181,3 +181,26 @@ def test_missing_ipywidgets_message(monkeypatch):
     message = str(info.value)
     assert "pip install 'dtmnb[notebook]'" in message
     assert "auto_approve=True" in message
+
+
+def test_require_applied_passes_frames_and_stops_until_clicked():
+    from dtmnb.errors import UsageError
+
+    frame = PLAN.copy()
+    assert ui.require_applied(frame) is frame
+    p = ui.PendingApply(PLAN, FakeRunner())
+    with pytest.raises(UsageError, match="waiting for you: click Apply"):
+        ui.require_applied(p)
+    p.apply_button.click()
+    assert ui.require_applied(p) is p.result
+    cancelled = ui.PendingApply(PLAN, FakeRunner())
+    cancelled.cancel()
+    with pytest.raises(UsageError, match="cancelled"):
+        ui.require_applied(cancelled)
+    broken = ui.PendingApply(PLAN, FakeRunner(raises=BackendError("locked by alice")))
+    broken.apply_button.click()
+    with pytest.raises(UsageError, match="failed: locked by alice"):
+        ui.require_applied(broken)
+    partly = ui.PendingApply(PLAN, FakeRunner(fail_row=True))
+    partly.approve()
+    assert list(ui.require_applied(partly)["status"]) == ["failed", "skipped"]
