@@ -157,6 +157,8 @@ def parse_state(data: bytes, source: str) -> State:
         return _decode(bytes(data))
     except yamlv3.YAMLv3Error as exc:
         raise _format_error(source, exc.problem, exc.line) from None
+    except RecursionError:
+        raise _format_error(source, "the data is nested too deeply", None) from None
 
 
 def _struct(ts: ToolState, form: str) -> yamlv3.Fields:
