@@ -25,7 +25,7 @@ test: setup
 	$(PY) -m pytest $(NBVAL) notebooks
 
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	VENV=$(VENV) ./scripts/lab.sh
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
