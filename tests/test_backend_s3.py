@@ -373,10 +373,13 @@ def test_no_credentials(monkeypatch):
     assert "no AWS credentials found" in str(err.value) and "AWS_ACCESS_KEY_ID" in str(err.value)
 
 
-def test_unknown_profile(s3_env):
+def test_unknown_profile(s3_env, monkeypatch):
     b = S3Backend(VERSIONED_BUCKET, "ap-southeast-1", "devstream.state", profile="nosuchprofile")
     with pytest.raises(BackendError, match="profile 'nosuchprofile'.* was not found"):
         b.read()
+    monkeypatch.setenv("AWS_PROFILE", "fromenv")
+    with pytest.raises(BackendError, match=r"profile 'fromenv' \(AWS_PROFILE\) was not found"):
+        S3Backend(VERSIONED_BUCKET, "ap-southeast-1", "devstream.state").read()
 
 
 def _stubbed(error_code, status, headers=None):

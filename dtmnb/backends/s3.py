@@ -151,8 +151,9 @@ class S3Backend(Backend):
             session = boto3_session(self.profile, self.region)
             return session.client("s3", endpoint_url=self.endpoint, config=config)
         except ProfileNotFound:
+            where = "state option 'profile'" if self.profile else "AWS_PROFILE"
             raise BackendError(
-                f"the AWS profile '{self.profile}' (state option 'profile') was not found in "
+                f"the AWS profile '{self.profile or os.environ.get('AWS_PROFILE')}' ({where}) was not found in "
                 f"~/.aws/config or ~/.aws/credentials") from None
         except (BotoCoreError, ValueError) as exc:
             raise BackendError(f"cannot set up the S3 client for {self.location}: {redact(str(exc))}") from None
@@ -182,10 +183,12 @@ class S3Backend(Backend):
             raise BackendError(f"cannot {what} {self.location}: no AWS credentials found. "
                                f"{CREDENTIALS_HELP}") from None
         except (EndpointConnectionError, ConnectTimeoutError):
+            endpoint = self._endpoint_name()
+            local = any(h in endpoint for h in ("//127.", "//localhost", "//[::1]"))
             raise BackendError(
-                f"cannot {what} {self.location}: the S3 endpoint {self._endpoint_name()} cannot be reached. "
-                f"Check the network, the state option 'endpoint' or AWS_ENDPOINT_URL_S3 (is the server "
-                f"running? `dtmnb sandbox up` starts a local one).") from None
+                f"cannot {what} {self.location}: the S3 endpoint {endpoint} cannot be reached. Check the "
+                f"network, the state option 'endpoint' and AWS_ENDPOINT_URL_S3"
+                + (" (is the local server running? `dtmnb sandbox up` starts one)." if local else ".")) from None
         except ReadTimeoutError:
             raise BackendError(f"cannot {what} {self.location}: the S3 endpoint {self._endpoint_name()} "
                                f"did not answer in time") from None

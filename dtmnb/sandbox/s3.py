@@ -227,16 +227,29 @@ class WeedServer(LocalS3Server):
         raise SandboxError(f"SeaweedFS (weed mini) did not start; its log {self.log_path} ends with:\n{tail}")
 
     def _wait_ready(self, deadline: float) -> bool:
+        """Ready = S3 answers and the volume server has registered with the master. After a restart
+        S3 answers ListBuckets up to ~5 s before that, and GETs fail with 500 until then."""
         s3 = self.client(quick=True)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
             try:
                 s3.list_buckets()
-                return True
+                if self._data_nodes() > 0:
+                    return True
             except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         return False
+
+    def _data_nodes(self) -> int:
+        import urllib.request
+
+        url = f"http://{HOST}:{self.ports['master.port']}/dir/status"
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            topology = json.loads(resp.read()).get("Topology") or {}
+        return sum(len(rack.get("DataNodes") or []) for dc in topology.get("DataCenters") or []
+                   for rack in dc.get("Racks") or [])
 
     def _log_tail(self, lines: int = 15) -> str:
         try:
