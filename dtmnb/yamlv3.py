@@ -187,8 +187,24 @@ _BREAKS = "\n\r\x85\u2028\u2029"
 _ESCAPES = {"\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r",
             "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P"}
 # yaml.v3's "special" runes: not printable (4-byte runes, NEL, controls, DEL, surrogates, U+FEFF...).
-_SPECIAL = re.compile("[^\n\t\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
-_NEEDS_ESCAPE = re.compile('[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]|["\\\\\u2028\u2029]')
+# (compiled on first use: these large negated classes take tens of milliseconds to compile)
+_PRINTABLE = "\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+
+
+@lru_cache(maxsize=None)
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+_ASCII_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _has_special(s: str) -> bool:
+    if s.isascii():
+        return _ASCII_SPECIAL.search(s) is not None
+    return _regex(f"[^\n\t{_PRINTABLE}]").search(s) is not None
+
+
 _HASH_AFTER_SPACE = re.compile("[ \t\n\r\x85\u2028\u2029]#")
 _PLAIN_BAD_START = frozenset("#,[]{}&*!|>'\"%@`")
 PLAIN, SINGLE, DOUBLE, LITERAL = "plain", "single", "double", "literal"
@@ -204,13 +220,14 @@ def _escape_char(ch: str) -> str:
 def _double_quoted(s: str) -> str:
     if s.startswith("\ufeff"):  # yaml.v3 bug: is_bom() looks at the value's start, so escape everything
         return '"' + "".join(map(_escape_char, s)) + '"'
-    return '"' + _NEEDS_ESCAPE.sub(lambda m: _escape_char(m.group()), s) + '"'
+    escape = _regex(f'[^{_PRINTABLE}]|["\\\\\u2028\u2029]')
+    return '"' + escape.sub(lambda m: _escape_char(m.group()), s) + '"'
 
 
 @lru_cache(maxsize=1 << 16)
 def _analyze(s: str) -> tuple[bool, bool, bool, bool]:
     """yaml.v3 ``analyze_scalar`` for a non-empty string: (plain_ok, single_ok, block_ok, multiline)."""
-    special = bool(_SPECIAL.search(s))
+    special = _has_special(s)
     tab = "\t" in s
     multiline = any(b in s for b in _BREAKS)
     first, last = s[0], s[-1]

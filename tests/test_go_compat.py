@@ -22,6 +22,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dtmnb import yamlv3
 from dtmnb.errors import StateFormatError
@@ -286,9 +288,6 @@ def test_a_larger_tutorial_like_state(peer):
 
 # -- generated states -------------------------------------------------------------------------------------------
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 NASTY = "ab yYnN01.:#-_'\"\\\n\t~<!&*|?[{,%@`\r" + "é中😀\u2028\x85\x7f\ufeff\xa0"
 nasty_text = st.text(alphabet=NASTY, max_size=10) | st.text(alphabet=NASTY, min_size=100, max_size=300)
@@ -327,3 +326,16 @@ def test_go_reads_dtmnb_state_with_every_field_intact(peer, state):
     data = format_state(state)
     go, err = go_typed(peer, data)
     assert go == typed_state(state), err
+
+
+key_text = st.text(alphabet="aAbZ019_.- é", max_size=6)
+
+
+@settings(max_examples=int(os.environ.get("DTMNB_GO_EXAMPLES", "150")) // 2, deadline=None)
+@given(keys=st.sets(key_text, min_size=2, max_size=12), ints=st.sets(st.integers(-3, 3), max_size=3))
+def test_generated_key_sets_sort_like_go(peer, keys, ints):
+    state = State()
+    state.put(ToolState("t", "d", [], {k: 1 for k in keys}, {"mixed": {**{k: 1 for k in keys}, **{i: 2 for i in ints}}}))
+    for k in keys:
+        state.entries[k] = ToolState(k, k)
+    assert_writes_like_go(peer, state)
