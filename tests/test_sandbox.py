@@ -17,6 +17,7 @@ from dtmnb.config import StateConfig
 from dtmnb.sandbox import ENV_NAMES
 from dtmnb.sandbox import cli as sandbox_cli
 from dtmnb.sandbox.s3 import SECRET_KEY, SandboxError, find_weed
+from dtmnb.sandbox.s3 import client as s3_client
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_weed = pytest.mark.skipif(not find_weed(), reason="SeaweedFS `weed` is not installed")
@@ -29,6 +30,7 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-before-sandbox")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "token-before-sandbox")
+    monkeypatch.setenv("AWS_PROFILE", "profile-that-does-not-exist")
 
 
 def _github_login(url: str, token: str) -> str:
@@ -50,7 +52,7 @@ def test_start_sets_and_restores_env(clean_env, tmp_path):
         assert SECRET_KEY not in repr(sb)
         assert set(sb.env) == set(ENV_NAMES)
         assert all(os.environ[k] == v for k, v in sb.env.items())
-        assert "AWS_SESSION_TOKEN" not in os.environ
+        assert "AWS_SESSION_TOKEN" not in os.environ and "AWS_PROFILE" not in os.environ
         assert sb.env["AWS_DEFAULT_REGION"] == "ap-southeast-1"
         assert sb.s3_endpoint == sb.env["AWS_ENDPOINT_URL_S3"] and sb.s3_endpoint.startswith("http://127.0.0.1:")
         assert sb.github_url == sb.env["GITHUB_API_URL"] and sb.github_url.startswith("http://127.0.0.1:")
@@ -134,8 +136,6 @@ def _parse_exports(text: str) -> dict:
 
 @needs_weed
 def test_up_and_down(clean_env, tmp_path, capsys):
-    import boto3
-
     args = argparse.Namespace(data_dir=str(tmp_path / "bg"), s3="auto")
     assert sandbox_cli.up(args) == 0
     out, err = capsys.readouterr()
@@ -147,8 +147,8 @@ def test_up_and_down(clean_env, tmp_path, capsys):
     assert info["env"] == env and info["s3"] == "weed"
     assert (tmp_path / "bg" / "sandbox.json").stat().st_mode & 0o077 == 0
     try:
-        s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL_S3"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_DEFAULT_REGION"])
+        s3 = s3_client(env["AWS_ENDPOINT_URL_S3"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
+                       env["AWS_DEFAULT_REGION"])  # AWS_PROFILE (clean_env) names no profile: ignored
         assert s3.get_bucket_versioning(Bucket="devstream-test-remote-state")["Status"] == "Enabled"
         assert _github_login(env["GITHUB_API_URL"], env["GITHUB_TOKEN"]) == "IronCore864"
 

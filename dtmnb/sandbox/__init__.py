@@ -18,15 +18,16 @@ DEFAULT_USER = "IronCore864"
 DEFAULT_BUCKETS = ("devstream-test-remote-state",)
 ENV_NAMES = ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
              "GITHUB_API_URL", "GITHUB_TOKEN")
-# Hidden while the sandbox runs (a real session token would be sent with the sandbox keys); restored after.
-HIDDEN_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+# Hidden while the sandbox runs, restored after: a real session token would be sent with the sandbox
+# keys, and a profile named in the environment could bring its own keys or fail to load.
+HIDDEN_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 
 class Sandbox:
     """A running sandbox: a local S3 server with buckets and a GitHub-compatible API with one user.
 
-    ``env`` maps each variable it set to its value; ``stop()`` (or leaving ``with``) stops both
-    servers and restores the environment as it was.
+    ``env`` maps each variable it set to its value (it also hides AWS_SESSION_TOKEN and AWS_PROFILE);
+    ``stop()`` (or leaving ``with``) stops both servers and restores the environment as it was.
     """
 
     def __init__(self, user: str = DEFAULT_USER, buckets=DEFAULT_BUCKETS, data_dir=None, s3: str = "auto"):

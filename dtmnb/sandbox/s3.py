@@ -81,7 +81,7 @@ def client(endpoint: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET
     cfg = Config(s3={"addressing_style": "path"}, connect_timeout=1 if quick else 5,
                  read_timeout=5 if quick else 15,
                  retries={"max_attempts": 1 if quick else 3, "mode": "standard"})
-    return boto3_session().client(
+    return boto3_session(env_profile=False).client(
         "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=access_key,
         aws_secret_access_key=secret_key, config=cfg)
 
