@@ -334,6 +334,7 @@ key_text = st.text(alphabet="aAbZ019_.- é", max_size=6)
 @settings(max_examples=int(os.environ.get("DTMNB_GO_EXAMPLES", "150")) // 2, deadline=None)
 @given(keys=st.sets(key_text, min_size=2, max_size=12), ints=st.sets(st.integers(-3, 3), max_size=3))
 def test_generated_key_sets_sort_like_go(peer, keys, ints):
+    ints = {i for i in ints if str(i) not in keys}  # "1" and 1 are one key to yaml.v3
     state = State()
     state.put(ToolState("t", "d", [], {k: 1 for k in keys}, {"mixed": {**{k: 1 for k in keys}, **{i: 2 for i in ints}}}))
     for k in keys:
