@@ -433,20 +433,25 @@ class _Loader:
                 self.problem(src.path, here(key), f"unknown key `{key}` in a tool entry"
                              f"{hint or ' (indent it under `options:` if it is a plugin option)'}; a tool has "
                              f"only {', '.join(TOOL_KEYS)}")
+        for key in ("name", "instanceID"):
+            if isinstance(entry.get(key), (list, dict)):
+                self.problem(src.path, here(key), f"`{key}` must be text, not a "
+                                                  f"{'list' if isinstance(entry[key], list) else 'map'}")
+                typos.add(key)
         name, iid = _text(entry, node, "name"), _text(entry, node, "instanceID")
-        if name and iid:
+        if name and iid and not typos & {"name", "instanceID"}:
             self.written.append(f"{name}.{iid}")
         if not name and "name" not in typos:
             self.problem(src.path, line, "tool has no `name`: set it to the plugin name, e.g. "
                                          "`name: github-repo-scaffolding-golang`")
-        elif name and "_" in name:
+        elif name and "_" in name and "name" not in typos:
             self.problem(src.path, here("name"), f"tool name `{name}` contains '_': state keys are "
                          f"<name>_<instanceID>, so `a_b` + `c` and `a` + `b_c` would share the key a_b_c; "
                          f"use '-' instead")
         if not iid and "instanceID" not in typos:
             self.problem(src.path, line, f"tool `{name or '?'}` has no `instanceID`: add e.g. "
                                          f"`instanceID: default` ({RFC1123_RULE})")
-        elif iid and (len(iid) > 253 or not RFC1123.fullmatch(iid)):
+        elif iid and "instanceID" not in typos and (len(iid) > 253 or not RFC1123.fullmatch(iid)):
             fixed = re.sub(r"[^a-z0-9.-]+", "-", iid.lower()).strip("-.")[:253]
             try_ = f"; try `{fixed}`" if fixed and RFC1123.fullmatch(fixed) else ""
             self.problem(src.path, here("instanceID"), f"instanceID `{iid}` is not valid: {RFC1123_RULE}{try_}")
