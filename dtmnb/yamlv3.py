@@ -791,12 +791,23 @@ class Decoder:
         if n[0] == "a":
             n = self.deref(n)
         out: list = []
-        self._collect(n, key_of, {}, out)
+        self._collect(n, key_of, {}, out, True)
         return out
 
-    def _collect(self, n, key_of, seen: dict, out: list) -> None:
+    def _collect(self, n, key_of, seen: dict, out: list, top: bool = False) -> None:
         kids = n[2]
         ident: dict = {}
+        if top and key_of == self.string_key and all(k[0] == "s" and k[1] is None for k in kids[::2]):
+            # The common case, made quick: untagged scalar keys of a string-keyed map, no merge.
+            for i in range(0, len(kids), 2):
+                k = kids[i]
+                text = k[2]
+                if text in ident:
+                    raise YAMLv3Error(f"mapping key {_quote(text)} already defined at line {ident[text]}", k[4])
+                ident[text] = k[4]
+                if not (k[3] and text in _NULLS):
+                    out.append((text, kids[i + 1]))
+            return
         merge = None
         for i in range(0, len(kids), 2):
             k = kids[i]
