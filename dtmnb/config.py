@@ -165,8 +165,9 @@ class _Loader:
         self.warnings: list[str] = []
         self.written: list[str] = []     # name.instanceID of every tool entry, valid or not
 
-    def problem(self, path: Path, line: int | None, message: str) -> None:
-        self.problems.append(f"{_show(path)}:{line}: {message}" if line else f"{_show(path)}: {message}")
+    def problem(self, path: Path | None, line: int | None, message: str) -> None:
+        where = f"{_show(path)}:{line}: " if line else f"{_show(path)}: " if path else ""
+        self.problems.append(where + message)
 
     def fail(self):
         n = len(self.problems)
@@ -215,7 +216,7 @@ class _Loader:
     def read(self, path: Path, pointer: tuple | None = None) -> str | None:
         """The file's text, or None after recording why it cannot be read (at the key that named it)."""
         if pointer is None:
-            where, line, what = path, None, f"config file {path}"
+            where, line, what = None, None, f"config file {path}"
             fix = "pass the path of your main config file, e.g. config.yaml"
         else:
             where, line, what = self.path, pointer[2], f"{pointer[1]} {pointer[3]}"
@@ -514,6 +515,7 @@ class _Loader:
 
 _NAME_PATH = re.compile(r"[\w-]+(\.[\w-]+)*")
 _PLACEHOLDER = re.compile(r"\[\[(.*?)\]\]")
+_UNRENDERED = "dtmnb-undefined"   # stands in for a placeholder in error, so the tools can still be checked
 
 
 class _Renderer:
@@ -523,7 +525,7 @@ class _Renderer:
         self.loader, self.vars, self.where = loader, vars_node, where
 
     def render(self, src: _Text) -> _Text:
-        """The rendered text; a placeholder that cannot be rendered stays as written (and is a problem)."""
+        """The rendered text; a placeholder that cannot be rendered is a problem and becomes _UNRENDERED."""
         missing: dict[str, list[int]] = {}
         out, lines, changed = [], [], set()
         for i, text in enumerate(src.text.split("\n")):
@@ -559,19 +561,19 @@ class _Renderer:
             else:
                 problem(f"`{m.group(0)}` is not a variable: write [[ name ]] or [[ a.b ]] (letters, digits, "
                         f"'_' and '-'); for a nested YAML list put a space between the brackets: `[ [1, 2] ]`")
-            return m.group(0)
+            return _UNRENDERED
         node = self.vars
         for n, seg in enumerate(inner.split(".")):
             if n and not isinstance(node, yaml.MappingNode):
                 problem(f"variable {'.'.join(inner.split('.')[:n])} is not a map, so [[ {inner} ]] cannot be "
                         f"looked up")
-                return m.group(0)
+                return _UNRENDERED
             node = _child(node, seg) if node is not None else None
             if node is None:
                 missing.setdefault(inner, [])
                 if line not in missing[inner]:
                     missing[inner].append(line)
-                return m.group(0)
+                return _UNRENDERED
         if isinstance(node, yaml.ScalarNode):
             text = _go_scalar(node)
             if text is not None:
@@ -582,7 +584,7 @@ class _Renderer:
             kind = "list" if isinstance(node, yaml.SequenceNode) else "map"
             problem(f"variable {inner} is a {kind}; list and map values are not supported in [[ ]] (as in "
                     f"dtm): use a single value (text, number or true/false)")
-        return m.group(0)
+        return _UNRENDERED
 
     def fix(self, name: str) -> str:
         segs, node, have = name.split("."), self.vars, 0

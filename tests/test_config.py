@@ -515,10 +515,12 @@ def test_structure_still_checked_when_variables_are_missing(tmp_path, monkeypatc
     assert "config.yaml:8: tool name `my_tool` contains '_'" in message
 
 
-def test_yaml_broken_only_by_missing_variables_is_not_reported(tmp_path, monkeypatch):
+def test_undefined_placeholders_do_not_hide_other_problems(tmp_path, monkeypatch):
+    """Unquoted `[[ a ]]/[[ b ]]` left as written would not even be YAML: the tools are still checked."""
     message = load_error(tmp_path, monkeypatch=monkeypatch, files={"config.yaml": sections(
         LOCAL_CORE, TOOLS_HEAD + tool("my_tool", extra="  options:\n    image: [[ user ]]/[[ repo ]]\n"))})
-    assert "(2 problems)" in message
+    assert "(3 problems)" in message
+    assert "config.yaml:8: tool name `my_tool` contains '_'" in message
     assert "config.yaml:11: variable [[ user ]] is not defined" in message
     assert "config.yaml:11: variable [[ repo ]] is not defined" in message
     assert "not valid YAML" not in message
@@ -543,5 +545,5 @@ def test_error_is_a_config_error_with_exit_code_2(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "nothing.yaml")
     assert info.value.exit_code == 2
-    assert info.value.problems == [f"{tmp_path / 'nothing.yaml'}: config file {tmp_path / 'nothing.yaml'} does not "
-                                   f"exist; pass the path of your main config file, e.g. config.yaml"]
+    assert info.value.problems == [f"config file {tmp_path / 'nothing.yaml'} does not exist; pass the path of your "
+                                   f"main config file, e.g. config.yaml"]
