@@ -25,8 +25,9 @@ CREDENTIAL_OPTIONS = ("access_key", "secret_key", "aws_access_key_id", "aws_secr
 CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DEFAULT_REGION) in the "
                     "environment, or name a profile from ~/.aws/config with AWS_PROFILE or the state option "
                     "'profile'.")
-STALE_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
-MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+STALE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument"})
 
 
 def _flag(options: dict, name: str, default: bool, where: str) -> bool:
@@ -172,9 +173,9 @@ class S3Backend(Backend):
         except Exception:  # noqa: BLE001
             return self.endpoint or "S3"
 
-    def _call(self, what: str, method: str, **params):
+    def _call(self, what: str, method: str, handled=frozenset(), **params):
         """Call ``client.<method>``; expected failures become BackendError with a clear message.
-        ClientErrors the caller handles itself (missing key, 412) are re-raised untouched."""
+        ClientErrors whose code is in ``handled`` (missing key, 412, ...) are re-raised untouched."""
         from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
                                          EndpointConnectionError, NoCredentialsError, NoRegionError,
                                          PartialCredentialsError, ReadTimeoutError)
@@ -184,7 +185,7 @@ class S3Backend(Backend):
             return getattr(client, method)(**params)
         except ClientError as exc:
             code = _error_code(exc)
-            if code in STALE_CODES or code in MISSING_CODES or code in ("NoSuchVersion", "InvalidArgument"):
+            if code in handled:
                 raise
             raise self._client_error(what, exc, code) from None
         except (NoCredentialsError, PartialCredentialsError):
@@ -251,10 +252,11 @@ class S3Backend(Backend):
         from botocore.exceptions import ClientError
 
         try:
-            resp = self._call(what, "get_object", Bucket=self.bucket, Key=key, **extra)
+            resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES, Bucket=self.bucket, Key=key,
+                              **extra)
         except ClientError as exc:
             code = _error_code(exc)
-            if code in MISSING_CODES or ("VersionId" in extra and code in ("NoSuchVersion", "InvalidArgument")):
+            if code in MISSING_CODES or ("VersionId" in extra and code in VERSION_CODES):
                 return None
             raise self._client_error(what, exc, code) from None
         with resp["Body"] as body:
@@ -272,7 +274,8 @@ class S3Backend(Backend):
 
         condition = {"IfMatch": expected_version} if expected_version else {"IfNoneMatch": "*"}
         try:
-            resp = self._call("write the state", "put_object", Bucket=self.bucket, Key=self.key, Body=data,
+            resp = self._call("write the state", "put_object", STALE_CODES | MISSING_CODES, Bucket=self.bucket,
+                              Key=self.key, Body=data,
                               ContentType="text/yaml", **condition, **self._sse())
         except ClientError as exc:
             code = _error_code(exc)
@@ -292,7 +295,7 @@ class S3Backend(Backend):
         from botocore.exceptions import ClientError
 
         try:
-            self._call("lock", "put_object", Bucket=self.bucket, Key=self.lock_key, Body=info.to_json(),
+            self._call("lock", "put_object", STALE_CODES, Bucket=self.bucket, Key=self.lock_key, Body=info.to_json(),
                        ContentType="application/json", IfNoneMatch="*", **self._sse())
         except ClientError as exc:
             code = _error_code(exc)
@@ -311,7 +314,7 @@ class S3Backend(Backend):
         from botocore.exceptions import ClientError
 
         try:
-            self._call("unlock", "delete_object", Bucket=self.bucket, Key=self.lock_key)
+            self._call("unlock", "delete_object", MISSING_CODES, Bucket=self.bucket, Key=self.lock_key)
         except ClientError as exc:
             if _error_code(exc) not in MISSING_CODES:
                 raise self._client_error("unlock", exc, _error_code(exc)) from None
