@@ -602,11 +602,12 @@ def load(data: bytes | str):
     import yaml
     from yaml import events as ev
 
-    parser = _parser(data)
     anchors: dict[str, tuple] = {}
-    get = parser.get_event
     Scalar, MapStart, SeqStart, Alias = ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent, ev.AliasEvent
+    parser = None
     try:
+        parser = _parser(data)  # the pure-Python reader already decodes (and may refuse) the bytes here
+        get = parser.get_event
         get()  # StreamStart
         if isinstance(get(), ev.StreamEndEvent):
             return None
@@ -653,7 +654,7 @@ def load(data: bytes | str):
     except yaml.YAMLError as exc:  # e.g. a ReaderError for bytes that are not UTF-8
         raise YAMLv3Error(str(getattr(exc, "reason", exc) or exc).strip()) from None
     finally:
-        dispose = getattr(parser, "dispose", None)
+        dispose = parser is not None and getattr(parser, "dispose", None)
         if dispose:
             dispose()
 
@@ -717,10 +718,6 @@ def _node_tag(n) -> str:
     if n[1]:
         return n[1]
     return resolve(n[2])[0] if n[3] else STR
-
-
-def _is_merge(k) -> bool:
-    return k[0] == "s" and k[1] == MERGE and k[2] == "<<"
 
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))

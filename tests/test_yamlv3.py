@@ -360,3 +360,5 @@ def test_pure_python_parser_fallback_agrees(monkeypatch):
     assert Decoder().interface(load(text)) == expected
     with pytest.raises(YAMLv3Error, match="line 2"):
         load("a: 1\na: : :\n")
+    with pytest.raises(YAMLv3Error, match="invalid"):
+        load(b"a: \xff\n")
