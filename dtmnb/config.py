@@ -634,15 +634,14 @@ def _go_scalar(node) -> str | None:
         return str(int(sign + digits, 8))
     if re.fullmatch(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0|[1-9][0-9]*", digits):
         return str(int(sign + digits, 0))
-    if v.lower() in (".inf", "+.inf"):
-        return "+Inf"
-    if v.lower() == "-.inf":
-        return "-Inf"
-    if v.lower() == ".nan":
-        return "NaN"
-    if re.fullmatch(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", v):
-        return _go_float(float(v))
-    return v
+    special = {f"{sign}.{word}": go for word in ("inf", "Inf", "INF")
+               for sign, go in (("", "+Inf"), ("+", "+Inf"), ("-", "-Inf"))}
+    special.update({".nan": "NaN", ".NaN": "NaN", ".NAN": "NaN"})
+    if v in special:
+        return special[v]
+    if re.fullmatch(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", plain) and math.isfinite(float(plain)):
+        return _go_float(float(plain))
+    return v      # text; also dates, which dtm printed as Go's time.Time ("2022-05-31 00:00:00 +0000 UTC")
 
 
 def _go_float(f: float) -> str:
