@@ -256,7 +256,8 @@ STRUCTURES = [
     b"a: {options: {m: &m {x: 1}, n: {<<: *m, y: 2}, o: {<<: [*m, {x: 3, z: 3}]}}}\n",
     b"a: {options: {<<: {<<: {deep: 1}, mid: 2}, top: 3}}\n", b"\xef\xbb\xbfa: {name: bom}\n",
     b"a: {name: \"x\"}\r\nb: {name: y}\r\n", b"a: {options: {k: a\tb}}\n", b"a:\n  options:\n    k: |\n      \tx\n",
-    b"a: {options: {\"<<\": {x: 1}}}\n", b"a: {options: {1: a, \"1\": b}}\n", b"x: &x k\na: {options: {*x : 1, k: 2}}\n",
+    b"a: {options: {\"<<\": {x: 1}}}\n", b"a: {options: {1: a, \"1\": b}}\n",
+    b"x: &x k\na: {options: {*x : 1, k: 2}}\n",
     b"a: {dependson: [[a]]}\n", b"a: {dependson: ~}\n", b"a: {options: ~, resource: !!null \"\"}\n",
     b"a: {options: {k: \"\\uD800\"}}\n", b"a: {options: {k: \"\xff\"}}\n", b"%YAML 1.1\n---\na: {}\n",
     b"a: {options: {k: !!float .nan, j: !!int 0x10, i: !!timestamp 1}}\n", b"a: {}\n...\n[[[\n",
@@ -294,10 +295,12 @@ nasty_text = st.text(alphabet=NASTY, max_size=10) | st.text(alphabet=NASTY, min_
 timestamps = st.datetimes(min_value=dt.datetime(1000, 1, 1), timezones=st.just(dt.timezone.utc) | st.none()).map(
     yamlv3._go_time)
 scalars = (nasty_text | st.integers(-(2**63), 2**64 - 1) | st.floats() | st.booleans() | st.none() | timestamps)
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(nasty_text, inner, max_size=3)
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(nasty_text, inner, max_size=3)
                       | st.dictionaries(st.integers(-5, 5), inner, max_size=2), max_leaves=8)
 tool_states = st.builds(ToolState, nasty_text, nasty_text, st.lists(nasty_text, max_size=3),
-                        st.dictionaries(nasty_text, values, max_size=4), st.dictionaries(nasty_text, values, max_size=3))
+                        st.dictionaries(nasty_text, values, max_size=4),
+                        st.dictionaries(nasty_text, values, max_size=3))
 states = st.dictionaries(nasty_text, tool_states, max_size=3).map(lambda entries: State(entries=entries))
 
 
@@ -315,7 +318,8 @@ safe_values = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f)) | timestamps,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(safe_text, inner, max_size=3), max_leaves=10)
 safe_states = st.dictionaries(safe_text, st.builds(
-    ToolState, safe_text, safe_text, st.lists(safe_text, max_size=3), st.dictionaries(safe_text, safe_values, max_size=5),
+    ToolState, safe_text, safe_text, st.lists(safe_text, max_size=3),
+    st.dictionaries(safe_text, safe_values, max_size=5),
     st.dictionaries(safe_text, safe_values, max_size=5)), max_size=4).map(lambda entries: State(entries=entries))
 
 
@@ -336,7 +340,8 @@ key_text = st.text(alphabet="aAbZ019_.- é", max_size=6)
 def test_generated_key_sets_sort_like_go(peer, keys, ints):
     ints = {i for i in ints if str(i) not in keys}  # "1" and 1 are one key to yaml.v3
     state = State()
-    state.put(ToolState("t", "d", [], {k: 1 for k in keys}, {"mixed": {**{k: 1 for k in keys}, **{i: 2 for i in ints}}}))
+    mixed = {**{k: 1 for k in keys}, **{i: 2 for i in ints}}
+    state.put(ToolState("t", "d", [], {k: 1 for k in keys}, {"mixed": mixed}))
     for k in keys:
         state.entries[k] = ToolState(k, k)
     assert_writes_like_go(peer, state)

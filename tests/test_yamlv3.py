@@ -266,7 +266,8 @@ def test_nan_resolution():
 @pytest.mark.parametrize("text, value", [
     ("!!str 12", "12"), ("!!int \"12\"", 12), ("!!float 1", 1.0), ("!!bool \"true\"", True), ("!!null ~", None),
     ("!!timestamp \"2022-01-01\"", Timestamp("2022-01-01T00:00:00Z")), ("!foo bar", "bar"), ("! 12", 12),
-    ("!!binary aGVsbG8=", "hello"), ("!!merge <<", "<<"), ('"1.10"', "1.10"), ("'~'", "~"), ("|\n  a", "a\n"), ("|-\n  a", "a"),
+    ("!!binary aGVsbG8=", "hello"), ("!!merge <<", "<<"), ('"1.10"', "1.10"), ("'~'", "~"), ("|\n  a", "a\n"),
+    ("|-\n  a", "a"),
 ])
 def test_tags_and_quoting(text, value):
     got = value_of(text)
@@ -296,7 +297,8 @@ def test_string_targets_get_the_source_text_and_null_items_are_dropped():
 
 def test_string_maps_keep_key_text_and_drop_null_keys():
     dec = Decoder()
-    assert dec.string_map(load("1.10: x\n0x1F: y\nnull: dropped\n'~': kept\n")) == {"1.10": "x", "0x1F": "y", "~": "kept"}
+    got = dec.string_map(load("1.10: x\n0x1F: y\nnull: dropped\n'~': kept\n"))
+    assert got == {"1.10": "x", "0x1F": "y", "~": "kept"}
 
 
 def test_nested_maps_are_string_maps_only_when_every_key_is_a_string():
