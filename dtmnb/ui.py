@@ -18,7 +18,7 @@ from typing import Callable
 
 from . import log
 from .console import Console
-from .errors import missing_dependency
+from .errors import UsageError, missing_dependency
 
 PENDING, RUNNING, APPLIED, CANCELLED, FAILED = "pending", "running", "applied", "cancelled", "failed"
 
@@ -229,6 +229,13 @@ class PendingApply:
         return bundle
 
 
+class NotAppliedError(UsageError):
+    """Raised by ``require_applied`` when the changes above have not been applied (yet)."""
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback: the message is the point
+        return [f"{type(self).__name__}: {self}"]
+
+
 def require_applied(result):
     """The result DataFrame of an ``apply``/``delete``/``destroy`` call, or a clear stop.
 
@@ -236,21 +243,19 @@ def require_applied(result):
     passes the DataFrame through; with the Apply/Cancel buttons it stops "Run All" at that cell until
     the user has clicked **Apply**, instead of letting later cells run against the old state.
     """
-    from .errors import UsageError
-
     if not isinstance(result, PendingApply):
         return result
     if result.status == APPLIED or (result.status == FAILED and result.error is None):
         return result.result
     if result.status == PENDING:
-        raise UsageError(f"the {result.operation} above is waiting for you: click Apply (or call .approve()) "
+        raise NotAppliedError(f"the {result.operation} above is waiting for you: click Apply (or call .approve()) "
                          f"and run this cell again.")
     if result.status == CANCELLED:
-        raise UsageError(f"the {result.operation} above was cancelled; nothing was changed. Run it again to "
+        raise NotAppliedError(f"the {result.operation} above was cancelled; nothing was changed. Run it again to "
                          f"apply the changes.")
     if result.status == RUNNING:
-        raise UsageError(f"the {result.operation} above is still running; run this cell again when it is done.")
-    raise UsageError(f"the {result.operation} above failed: {log.redact(str(result.error))}")
+        raise NotAppliedError(f"the {result.operation} above is still running; run this cell again when it is done.")
+    raise NotAppliedError(f"the {result.operation} above failed: {log.redact(str(result.error))}")
 
 
-__all__ = ["PendingApply", "WidgetConsole", "in_notebook", "require_applied"]
+__all__ = ["NotAppliedError", "PendingApply", "WidgetConsole", "in_notebook", "require_applied"]

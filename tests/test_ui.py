@@ -204,3 +204,11 @@ def test_require_applied_passes_frames_and_stops_until_clicked():
     partly = ui.PendingApply(PLAN, FakeRunner(fail_row=True))
     partly.approve()
     assert list(ui.require_applied(partly)["status"]) == ["failed", "skipped"]
+
+
+def test_not_applied_error_is_short_in_ipython():
+    p = ui.PendingApply(PLAN, FakeRunner())
+    with pytest.raises(ui.NotAppliedError) as info:
+        ui.require_applied(p)
+    assert info.value._render_traceback_() == [
+        "NotAppliedError: the apply above is waiting for you: click Apply (or call .approve()) and run this cell again."]

@@ -44,6 +44,11 @@ tools:
 cfg = dtmnb.load_config("config.yaml")
 pending = dtmnb.apply(cfg)
 pending'''
+KERNEL_READY = """() => {
+  const nb = window.jupyterapp.shell.currentWidget;
+  const kernel = nb && nb.sessionContext && nb.sessionContext.session && nb.sessionContext.session.kernel;
+  return !!(nb.sessionContext.isReady && kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle');
+}"""
 NOTEBOOK_CHECK = 'pending.status, Path("hello.txt").read_text() if Path("hello.txt").exists() else None'
 
 
@@ -159,6 +164,8 @@ def test_clicking_apply_in_jupyterlab_applies(lab, tmp_path):
                 pass
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
             page.set_default_timeout(90_000)
+            # Run All is dropped silently if sent before the kernel connection is up: wait for it.
+            page.wait_for_function(KERNEL_READY, timeout=90_000)
             # don't await the command's promise (evaluate has no timeout); the waits below are bounded
             page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
