@@ -164,11 +164,11 @@ def parse_state(data: bytes, source: str) -> State:
 def _struct(ts: ToolState, form: str) -> yamlv3.Fields:
     name, iid, deps, opts, res = _FIELDS[form]
 
-    def text(v) -> str:
-        return v if isinstance(v, str) else "" if v is None else str(v)
+    def text(v) -> str:  # a Go string: a Timestamp (or other str subclass) becomes plain text
+        return v if type(v) is str else "" if v is None else str(v)
 
     def string_map(d) -> dict:  # Go map[string]interface{}: keys are strings
-        return {k if isinstance(k, str) else text(k): v for k, v in (d or {}).items()}
+        return {text(k): v for k, v in (d or {}).items()}
 
     return yamlv3.Fields((
         (name, text(ts.name)),

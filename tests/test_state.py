@@ -175,10 +175,12 @@ def test_values_keep_yaml_v3_types():
 
 def test_non_string_fields_given_by_python_code_are_written_as_go_strings():
     state = State()
-    state.put(ToolState("a", "b", ["x.y", 3], {1: "one", "2": 2}, {}))
+    when = Timestamp("2022-01-01T00:00:00Z")
+    state.put(ToolState("a", when, ["x.y", 3], {1: "one", "2": 2, when: when}, {}))
     out = format_state(state)
+    assert b'  instanceid: "2022-01-01T00:00:00Z"\n' in out  # a string field, so quoted
     assert b'  dependson:\n    - x.y\n    - "3"\n' in out
-    assert b'  options:\n    "1": one\n    "2": 2\n' in out
+    assert b'  options:\n    "1": one\n    "2": 2\n    "2022-01-01T00:00:00Z": 2022-01-01T00:00:00Z\n' in out
 
 
 # -- §4 yaml.v3's own round-trip hazards: written and re-read exactly as dtm would -------------------------
