@@ -212,3 +212,73 @@ def test_not_applied_error_is_short_in_ipython():
         ui.require_applied(p)
     assert info.value._render_traceback_() == [
         "NotAppliedError: the apply above is waiting for you: click Apply (or call .approve()) and run this cell again."]
+
+
+# ---- with the real engine: apply() in a (pretend) notebook returns the confirmation --------------------
+
+CONFIG = """\
+config:
+  state:
+    backend: local
+    options:
+      stateFile: devstream.state
+tools:
+- name: local-file
+  instanceID: hello
+  options:
+    path: hello.txt
+    content: "hello\\n"
+"""
+
+
+@pytest.fixture
+def notebook_cfg(tmp_path, monkeypatch):
+    import dtmnb
+
+    monkeypatch.setattr(ui, "in_notebook", lambda: True)
+    monkeypatch.setenv("DTMNB_AUTO_APPROVE", "")
+    (tmp_path / "config.yaml").write_text(CONFIG)
+    return dtmnb.load_config(tmp_path / "config.yaml")
+
+
+def test_engine_apply_in_notebook_waits_for_the_click(notebook_cfg, tmp_path):
+    import dtmnb
+
+    p = dtmnb.apply(notebook_cfg)
+    assert isinstance(p, ui.PendingApply)
+    assert repr(p) == "<PendingApply apply: 1 change(s), status=pending>"
+    assert not (tmp_path / "hello.txt").exists()
+    p.apply_button.click()
+    assert p.status == "applied", log_text(p)
+    assert (tmp_path / "hello.txt").read_text() == "hello\n"
+    assert list(p.result["status"]) == ["succeeded"]
+    assert "Tool (local-file/hello) Create done." in log_text(p)
+    assert "Apply finished." in log_text(p)
+    assert p.progress.value == p.progress.max == 1
+    assert list(dtmnb.read_state(notebook_cfg)["key"]) == ["local-file_hello"]
+
+
+def test_engine_cancel_in_notebook_changes_nothing(notebook_cfg, tmp_path):
+    import dtmnb
+
+    p = dtmnb.apply(notebook_cfg)
+    p.cancel_button.click()
+    assert p.status == "cancelled"
+    assert not (tmp_path / "hello.txt").exists()
+    assert dtmnb.read_state(notebook_cfg).empty
+
+
+def test_engine_lock_held_is_recorded_as_failed(notebook_cfg, tmp_path):
+    import dtmnb
+    from dtmnb.errors import LockHeldError
+
+    p = dtmnb.apply(notebook_cfg)
+    other = dtmnb.engine.open_backend(notebook_cfg)
+    other.acquire("apply")
+    try:
+        p.apply_button.click()
+    finally:
+        other.release()
+    assert p.status == "failed" and isinstance(p.error, LockHeldError)
+    assert "Apply failed => the state" in log_text(p) and "is locked by" in log_text(p)
+    assert not (tmp_path / "hello.txt").exists()
