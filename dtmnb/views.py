@@ -103,11 +103,12 @@ class FrameView:
 
     def styler(self):
         """The pandas Styler behind the HTML (needs Jinja2); restyle it freely."""
-        frame = self.visible_frame()
-        full = self.frame
+        # the index is hidden; a fresh one keeps Styler working on filtered/exploded frames (duplicate labels)
+        frame = self.visible_frame().reset_index(drop=True)
+        full = self.frame.reset_index(drop=True)
 
         def paint(row):
-            color = self.row_color(full.loc[row.name])
+            color = self.row_color(full.iloc[row.name])
             return [f"background-color: {color}" if color else "" for _ in row]
 
         styler = frame.style.set_uuid(self.uuid).hide(axis="index").set_caption(html.escape(self.caption()))

@@ -154,3 +154,12 @@ def test_dependency_graph_from_config_with_explicit_plan(tmp_path: Path):
     out = tmp_path / "g.svg"
     g.save(out)
     assert out.read_text().startswith("<svg")
+
+
+def test_filtered_and_exploded_frames_still_render():
+    exploded = PLAN.explode("depends_on")  # duplicate index labels would break Styler.apply
+    exploded = pd.concat([exploded, exploded])
+    v = views.show(exploded, kind="plan", uuid="x")
+    html = v.to_html()
+    assert html.count("#d4edda") >= 1 and "<table" in html
+    assert repr(v).startswith("Plan: 2 to create, 2 to update, 2 to delete")
