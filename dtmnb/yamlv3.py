@@ -479,6 +479,19 @@ def _sorted_keys(keys: list) -> list:
 
 # -- the emitter ----------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 16)
+def _rendered(s: str, key: bool) -> tuple[str, bool, bool] | None:
+    """The writer's answer for a string whose text does not depend on the indent (most of them)."""
+    style, simple = _style(s, key)
+    if style == PLAIN:
+        return s, simple, False
+    if style == DOUBLE:
+        return _double_quoted(s), simple, False
+    if style == SINGLE and "\u2028" not in s and "\u2029" not in s:
+        return _single_quoted(s, 0), simple, False
+    return None
+
+
 class _Writer:
     """Writes block YAML as yaml.v3's emitter does with indent 2 (the shapes a state can hold)."""
 
@@ -487,6 +500,10 @@ class _Writer:
 
     def scalar(self, v, indent: int, key: bool = False) -> tuple[str, bool, bool]:
         """(text, may be a simple key, is a block) for a scalar; a block ends with its last break."""
+        if type(v) is str:
+            done = _rendered(v, key)
+            if done is not None:
+                return done
         if isinstance(v, str):
             if isinstance(v, Timestamp):
                 return str(v), True, False
@@ -521,6 +538,11 @@ class _Writer:
     def value(self, v, indent: int, after_key: bool) -> None:
         """Write ``v`` after ``key:`` (after_key) or after ``- ``/``? ``/``: `` (collections inline)."""
         out = self.out
+        if type(v) is str:
+            done = _rendered(v, False)
+            if done is not None:
+                out.append((" " + done[0] + "\n") if after_key else done[0] + "\n")
+                return
         if isinstance(v, (dict, list, tuple)):
             if not v:
                 out.append((" " if after_key else "") + ("[]\n" if type(v) in (list, tuple) else "{}\n"))
@@ -543,19 +565,18 @@ class _Writer:
         return [(k, None if isinstance(k, float) and math.isnan(k) else d[k]) for k in keys]
 
     def mapping(self, items: list, indent: int, inline: bool) -> None:
-        out, pad = self.out, " " * indent
+        out, pad, value = self.out, " " * indent, self.value
         for n, (k, v) in enumerate(items):
-            if n or not inline:
-                out.append(pad)
-            if isinstance(k, (dict, list, tuple)):
+            lead = "" if n == 0 and inline else pad
+            if type(k) is not str and isinstance(k, (dict, list, tuple)):
                 raise TypeError(f"yaml.v3 writer: a map key must be a scalar, not {type(k).__name__}")
             text, simple, block = self.scalar(k, indent + 2, key=True)
             if simple:
-                out.append(text + ":")
-                self.value(v, indent, after_key=True)
+                out.append(lead + text + ":")
+                value(v, indent, True)
             else:  # a complex key: "? key", then ": value" on the next line
-                out.append("? " + (text if block else text + "\n") + pad + ": ")
-                self.value(v, indent, after_key=False)
+                out.append(lead + "? " + (text if block else text + "\n") + pad + ": ")
+                value(v, indent, False)
 
     def sequence(self, items, indent: int, inline: bool) -> None:
         out, pad = self.out, " " * indent
