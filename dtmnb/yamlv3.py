@@ -500,19 +500,15 @@ class _Writer:
 
     def scalar(self, v, indent: int, key: bool = False) -> tuple[str, bool, bool]:
         """(text, may be a simple key, is a block) for a scalar; a block ends with its last break."""
-        if type(v) is str:
-            done = _rendered(v, key)
-            if done is not None:
-                return done
         if isinstance(v, str):
             if isinstance(v, Timestamp):
                 return str(v), True, False
+            v = str(v)
+            done = _rendered(v, key)
+            if done is not None:
+                return done
             style, simple = _style(v, key)
-            if style == PLAIN:
-                return v, simple, False
-            if style == DOUBLE:
-                return _double_quoted(v), simple, False
-            if style == SINGLE:
+            if style == SINGLE:  # with a line/paragraph separator inside: the indent matters
                 return _single_quoted(v, indent), simple, False
             return _literal(v, indent), False, True
         if v is None:
