@@ -170,11 +170,13 @@ class PendingApply:
         console = WidgetConsole(self.log, self.progress, self.progress_label)
         try:
             result = self.runner(console)
-        except Exception as exc:  # noqa: BLE001 - recorded, shown, and re-raised by approve()
+        except BaseException as exc:  # noqa: BLE001 - recorded, shown, and re-raised by approve()
             self.error = exc
-            message = log.redact(f"{self.operation.capitalize()} failed => {exc}.")
-            self.log.append_stdout(log.format_line("error", message) + "\n")
-            self._set_status(FAILED, f"{self.operation} failed: {log.redact(str(exc))}")
+            text = str(exc).rstrip(".") or type(exc).__name__
+            self.log.append_stdout(log.format_line("error", f"{self.operation.capitalize()} failed => {text}.") + "\n")
+            self._set_status(FAILED, f"{self.operation} failed: {log.redact(text)}")
+            if not isinstance(exc, Exception):  # Ctrl-C / SystemExit: recorded, then let it go on
+                raise
             return
         self.result = result
         self._show_result(result)

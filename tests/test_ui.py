@@ -282,3 +282,10 @@ def test_engine_lock_held_is_recorded_as_failed(notebook_cfg, tmp_path):
     assert p.status == "failed" and isinstance(p.error, LockHeldError)
     assert "Apply failed => the state" in log_text(p) and "is locked by" in log_text(p)
     assert not (tmp_path / "hello.txt").exists()
+
+
+def test_interrupt_is_recorded_then_propagates():
+    p = ui.PendingApply(PLAN, FakeRunner(raises=KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        p.approve()
+    assert p.status == "failed" and "Apply failed => KeyboardInterrupt." in log_text(p)
