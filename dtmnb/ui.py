@@ -228,6 +228,10 @@ class PendingApply:
             bundle = bundle[0]
         bundle = dict(bundle)
         bundle["text/plain"] = repr(self)
+        # A still picture for places that cannot run widgets (GitHub, nbviewer, a notebook reopened without
+        # its kernel); Jupyter frontends with the widget manager prefer the live widget.
+        bundle["text/html"] = (f'<div class="dtmnb-confirm-static">{self.title.value}{self.plan_table.value}'
+                               f"<p>{self.status_line.value}</p>{self.result_table.value}</div>")
         return bundle
 
 

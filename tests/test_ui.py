@@ -137,6 +137,7 @@ def test_reprs_are_deterministic():
     assert bundle["text/plain"] == "<PendingApply apply: 2 change(s), status=pending>"
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "0x" not in bundle["text/plain"]
+    assert "local-repo-scaffolding_app" in bundle["text/html"] and "waiting: click Apply" in bundle["text/html"]
 
 
 def test_box_has_css_class_and_buttons():
