@@ -322,9 +322,12 @@ def test_missing_bucket(s3_target):
     assert f"the bucket '{b.bucket}' does not exist" in str(err.value) and "aws s3 mb" in str(err.value)
 
 
-def test_wrong_keys(s3_target, monkeypatch):
-    if s3_target.kind == "moto":
-        pytest.skip("moto accepts any access key")
+def test_wrong_keys(weed_s3, s3_env, monkeypatch):
+    """Only weed checks keys (moto accepts any), so this runs on weed alone."""
+    from ._fixtures_s3 import S3Target, _prepare
+
+    _prepare(weed_s3)
+    s3_target = S3Target(weed_s3, "weed", weed_s3.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value")
     with pytest.raises(BackendError) as err:
