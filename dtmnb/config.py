@@ -415,9 +415,33 @@ class _Loader:
             self.problem(src.path, src.line(node.start_mark.line), "`tools:` must be a list of `- name: ...` "
                                                                    "entries")
             return []
-        tools = [t for entry, n in zip(data, node.value) if (t := self.tool(entry, n, src))]
+        go_entries = self.go_tools(src, len(data))
+        tools = []
+        for entry, n, go_entry in zip(data, node.value, go_entries):
+            tool = self.tool(entry, n, src)
+            if tool is not None:
+                if isinstance(go_entry, dict) and isinstance(go_entry.get("options"), dict):
+                    tool.options = go_entry["options"]
+                tools.append(tool)
         self.check_refs(tools, src.path)
         return tools
+
+    def go_tools(self, src: _Text, count: int) -> list:
+        """The tools entries as dtm's yaml.v3 decodes them (``yes`` stays text, ``0755`` is 493 ...),
+        so options mean in dtmnb what they meant to dtm; ``count`` Nones when it cannot decode them."""
+        from . import yamlv3
+
+        try:
+            root = yamlv3.load(src.text)
+            data = yamlv3.Decoder().interface(root) if root is not None else {}
+        except yamlv3.YAMLv3Error as e:
+            line = src.line(e.line - 1) if e.line else None
+            self.problem(src.path, line, f"not valid YAML for dtm (yaml.v3): {e.problem}")
+            return [None] * count
+        if src.key and isinstance(data, dict):
+            data = data.get(src.key)
+        entries = data.get("tools") if isinstance(data, dict) else None
+        return entries if isinstance(entries, list) and len(entries) == count else [None] * count
 
     def tool(self, entry, node, src: _Text) -> Tool | None:
         """One tools entry as a Tool, or None after recording its problems."""

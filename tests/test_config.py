@@ -232,6 +232,17 @@ def test_v010_one_file_form():
     assert cfg.vars == {"githubUser": "IronCore864", "repo": {"name": "dtm-test-go"}}
 
 
+def test_options_mean_what_they_meant_to_dtm(tmp_path):
+    """Options are decoded as dtm's yaml.v3 decodes them, so a state written by dtm plans no false drift."""
+    cfg = load_config(write(tmp_path, {
+        "config.yaml": "toolFile: tools.yaml\nstate:\n  backend: local\n",
+        "tools.yaml": "tools:\n- name: local-file\n  instanceID: x\n  options:\n    flag: yes\n    y: n\n"
+                      "    mode: 0755\n    version: 1.10\n    on: off\n    list: [a, 1, true]\n",
+    }))
+    assert cfg.tools[0].options == {"flag": "yes", "y": "n", "mode": 493, "version": 1.1, "on": "off",
+                                    "list": ["a", 1, True]}
+
+
 # --- variables -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, text", [
