@@ -224,9 +224,14 @@ def _double_quoted(s: str) -> str:
     return '"' + escape.sub(lambda m: _escape_char(m.group()), s) + '"'
 
 
-@lru_cache(maxsize=1 << 16)
+_EASY = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_/.:@=+,~-]*(?<!:)\Z")  # nothing for analyze_scalar to find
+
+
+@lru_cache(maxsize=1 << 14)
 def _analyze(s: str) -> tuple[bool, bool, bool, bool]:
     """yaml.v3 ``analyze_scalar`` for a non-empty string: (plain_ok, single_ok, block_ok, multiline)."""
+    if _EASY.match(s):
+        return True, True, True, False
     special = _has_special(s)
     tab = "\t" in s
     multiline = any(b in s for b in _BREAKS)
@@ -253,7 +258,7 @@ def _analyze(s: str) -> tuple[bool, bool, bool, bool]:
     return plain_ok, single_ok, block_ok, multiline
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _style(s: str, key: bool) -> tuple[str, bool]:
     """The style yaml.v3 writes ``s`` in, and (for keys) whether it is a simple key."""
     if s == "":
@@ -443,7 +448,6 @@ _TOKENS = re.compile(r"[0-9]+|[^0-9]")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
-@lru_cache(maxsize=1 << 16)
 def _natural_key(s: str) -> tuple | None:
     """A sort key giving exactly :func:`_less_str`'s order for ASCII strings whose digit runs are
     shorter than 19 (no int64 wrap); None otherwise. Digit runs sort as (value, length); a character
@@ -467,10 +471,12 @@ def _natural_key(s: str) -> tuple | None:
     return tuple(key)
 
 
-def _sorted_keys(keys: list) -> list:
+def _sorted_keys(keys: list, cache: dict | None = None) -> list:
     """Keys in yaml.v3's order: a fast exact key function for plain ASCII strings, else Go's Less."""
     if all(type(k) is str for k in keys):
-        natural = [_natural_key(k) for k in keys]
+        if cache is None:
+            cache = {}
+        natural = [cache[k] if k in cache else cache.setdefault(k, _natural_key(k)) for k in keys]
         if None not in natural:
             order = sorted(range(len(keys)), key=natural.__getitem__)
             return [keys[i] for i in order]
@@ -479,7 +485,6 @@ def _sorted_keys(keys: list) -> list:
 
 # -- the emitter ----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1 << 16)
 def _rendered(s: str, key: bool) -> tuple[str, bool, bool] | None:
     """The writer's answer for a string whose text does not depend on the indent (most of them)."""
     style, simple = _style(s, key)
@@ -497,6 +502,16 @@ class _Writer:
 
     def __init__(self):
         self.out: list[str] = []
+        # Per-document caches (a state repeats many strings; nothing outlives the call).
+        self.rendered: tuple[dict, dict] = ({}, {})  # for values, for keys
+        self.natural: dict[str, tuple | None] = {}
+
+    def render(self, s: str, key: bool):
+        cache = self.rendered[key]
+        got = cache.get(s, False)
+        if got is False:
+            got = cache[s] = _rendered(s, key)
+        return got
 
     def scalar(self, v, indent: int, key: bool = False) -> tuple[str, bool, bool]:
         """(text, may be a simple key, is a block) for a scalar; a block ends with its last break."""
@@ -504,7 +519,7 @@ class _Writer:
             if isinstance(v, Timestamp):
                 return str(v), True, False
             v = str(v)
-            done = _rendered(v, key)
+            done = self.render(v, key)
             if done is not None:
                 return done
             style, simple = _style(v, key)
@@ -535,7 +550,7 @@ class _Writer:
         """Write ``v`` after ``key:`` (after_key) or after ``- ``/``? ``/``: `` (collections inline)."""
         out = self.out
         if type(v) is str:
-            done = _rendered(v, False)
+            done = self.render(v, False)
             if done is not None:
                 out.append((" " + done[0] + "\n") if after_key else done[0] + "\n")
                 return
@@ -555,9 +570,8 @@ class _Writer:
         text, _, block = self.scalar(v, indent + 2)
         out.append((" " if after_key else "") + (text if block else text + "\n"))
 
-    @staticmethod
-    def items(d: dict) -> list:
-        keys = _sorted_keys(list(d))
+    def items(self, d: dict) -> list:
+        keys = _sorted_keys(list(d), self.natural)
         return [(k, None if isinstance(k, float) and math.isnan(k) else d[k]) for k in keys]
 
     def mapping(self, items: list, indent: int, inline: bool) -> None:
