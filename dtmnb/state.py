@@ -47,6 +47,10 @@ class State:
 
     entries: dict[str, ToolState] = field(default_factory=dict)
     form: str = FORM_V09
+    # key -> (ToolState, form, its YAML): entries are replaced with put(), never edited in place, so a
+    # rendering stays valid while the same ToolState object sits under the key (apply rewrites the whole
+    # state after every change; this keeps that linear instead of quadratic in the number of tools)
+    _rendered: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -201,5 +205,12 @@ def format_state(state: State) -> bytes:
         return b""
     form = state.form if state.form in _FIELDS else FORM_V09
     with _gc_paused():
-        doc = {str(key): _struct(ts, form) for key, ts in state.entries.items()}
-        return yamlv3.dump(doc).encode("utf-8")
+        chunks, writer = [], yamlv3.writer()
+        for key in yamlv3.sorted_keys(str(k) for k in state.entries):
+            ts = state.entries[key]
+            cached = state._rendered.get(key)
+            if cached is None or cached[0] is not ts or cached[1] != form:
+                cached = (ts, form, yamlv3.dump({key: _struct(ts, form)}, writer))
+                state._rendered[key] = cached
+            chunks.append(cached[2])
+        return "".join(chunks).encode("utf-8")

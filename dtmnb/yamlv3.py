@@ -29,7 +29,7 @@ import unicodedata
 from os.path import commonprefix as _commonprefix
 from functools import cmp_to_key, lru_cache
 
-__all__ = ["Timestamp", "Fields", "YAMLv3Error", "dump", "load", "resolve", "Decoder", "less"]
+__all__ = ["Timestamp", "Fields", "YAMLv3Error", "dump", "load", "resolve", "Decoder", "less", "sorted_keys"]
 
 STR, NULL, BOOL, INT, FLOAT, TIME, MERGE, BINARY = (
     "!!str", "!!null", "!!bool", "!!int", "!!float", "!!timestamp", "!!merge", "!!binary")
@@ -483,6 +483,11 @@ def _sorted_keys(keys: list, cache: dict | None = None) -> list:
     return sorted(keys, key=cmp_to_key(_cmp))
 
 
+def sorted_keys(keys) -> list:
+    """Map keys in the order yaml.v3 writes them."""
+    return _sorted_keys(list(keys))
+
+
 # -- the emitter ----------------------------------------------------------------------------------
 
 def _rendered(s: str, key: bool) -> tuple[str, bool, bool] | None:
@@ -595,15 +600,25 @@ class _Writer:
             self.value(item, indent, after_key=False)
 
 
-def dump(value) -> str:
-    """The text yaml.v3's Encoder (indent 2) writes for a dict or :class:`Fields` (``{}`` when empty)."""
+def dump(value, writer: "_Writer | None" = None) -> str:
+    """The text yaml.v3's Encoder (indent 2) writes for a dict or :class:`Fields` (``{}`` when empty).
+
+    Several related documents can share one ``writer = yamlv3.writer()`` so that its string caches
+    carry over from one call to the next.
+    """
     if not isinstance(value, (dict, Fields)):
         raise TypeError("yaml.v3 writer: the top level must be a dict or Fields")
     if not value:
         return "{}\n"
-    w = _Writer()
+    w = writer or _Writer()
+    w.out = []
     w.mapping(list(value) if isinstance(value, Fields) else w.items(value), 0, False)
     return "".join(w.out)
+
+
+def writer() -> _Writer:
+    """A writer whose caches several :func:`dump` calls can share."""
+    return _Writer()
 
 
 # ----------------------------------------------------------------------------------------------

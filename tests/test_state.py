@@ -317,3 +317,18 @@ def test_deeply_nested_state_is_an_error_not_a_crash(depth, problem):
     data = b"a:\n  options:\n    k: " + b"[" * depth + b"]" * depth + b"\n"
     with pytest.raises(StateFormatError, match=problem):
         parse_state(data, "s")
+
+
+def test_rewrite_after_a_change_equals_a_fresh_render():
+    """format_state keeps each entry's rendering while the entry is unchanged; put() must invalidate it."""
+    state = State()
+    for i in range(30):
+        state.put(ToolState("t", f"i{i}", [], {"n": i}, {"outputs": {"v": str(i)}}))
+    format_state(state)
+    state.put(ToolState("t", "i7", ["t.i1"], {"size": "changed"}, {}))
+    state.remove("t_i9")
+    fresh = State(dict(state.entries), state.form)
+    assert format_state(state) == format_state(fresh)
+    assert b"size: changed" in format_state(state)
+    state.form = FORM_V10
+    assert b"instanceID: i7" in format_state(state)
