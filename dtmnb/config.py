@@ -298,6 +298,9 @@ class _Loader:
             if node is not None:
                 _check_duplicates(self, src, node)
             data = loader.construct_document(node) if node is not None else {}
+        except RecursionError:
+            self.problem(src.path, None, "is nested too deeply to be a config (hundreds of levels)")
+            return None
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = src.line(mark.line) if mark else None
@@ -434,6 +437,8 @@ class _Loader:
         try:
             root = yamlv3.load(src.text)
             data = yamlv3.Decoder().interface(root) if root is not None else {}
+        except RecursionError:
+            return [None] * count   # parse() has reported it
         except yamlv3.YAMLv3Error as e:
             line = src.line(e.line - 1) if e.line else None
             self.problem(src.path, line, f"not valid YAML for dtm (yaml.v3): {e.problem}")

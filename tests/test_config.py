@@ -559,3 +559,11 @@ def test_error_is_a_config_error_with_exit_code_2(tmp_path):
     assert info.value.exit_code == 2
     assert info.value.problems == [f"config file {tmp_path / 'nothing.yaml'} does not exist; pass the path of your "
                                    f"main config file, e.g. config.yaml"]
+
+
+def test_absurdly_deep_nesting_is_a_config_error_not_a_traceback(tmp_path):
+    deep = "x: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n"
+    path = write(tmp_path, {"config.yaml": "toolFile: tools.yaml\nstate:\n  backend: local\n",
+                            "tools.yaml": "tools:\n- name: local-file\n  instanceID: x\n  options:\n    " + deep})
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(path)
