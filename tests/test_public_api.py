@@ -1,0 +1,22 @@
+"""The public API as DESIGN.md states it, and `import dtmnb` staying light."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import dtmnb
+
+
+def test_public_names():
+    for name in ("load_config", "plan", "apply", "delete", "destroy", "read_state", "show_status",
+                 "state_history", "state_diff", "force_unlock", "lock_status", "state_text", "sandbox", "errors"):
+        assert getattr(dtmnb, name) is not None, name
+    assert dtmnb.__version__
+
+
+def test_import_and_load_config_pull_in_no_heavy_modules():
+    code = ("import sys, dtmnb; dtmnb.load_config; import dtmnb.engine;"
+            "print(sorted(m for m in ('pandas', 'boto3', 'botocore', 'github', 'ipywidgets', 'IPython') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
