@@ -30,6 +30,12 @@ _public = {
     "force_unlock": "dtmnb.engine",
     "errors": "dtmnb.errors",
     "sandbox": "dtmnb.sandbox",
+    "views": "dtmnb.views",
+    "ui": "dtmnb.ui",
+    "show": "dtmnb.views",
+    "dependency_graph": "dtmnb.views",
+    "PendingApply": "dtmnb.ui",
+    "require_applied": "dtmnb.ui",
 }
 
 __all__ = sorted(_public) + ["__version__"]

@@ -43,6 +43,13 @@ def separator(message: str) -> str:
     return f"-------------------- [  {message}  ] --------------------"
 
 
+def default_stream():
+    """stderr, as dtm logs; stdout inside a notebook, where stderr is shown as an alarm (red)."""
+    from .ui import in_notebook
+
+    return sys.stdout if in_notebook() else sys.stderr
+
+
 class StreamSink:
     """Writes formatted lines to a text stream (stderr by default, as dtm's logrus does)."""
 
@@ -53,8 +60,7 @@ class StreamSink:
     def __call__(self, level: str, message: str) -> None:
         if level == "debug" and not self.debug:
             return
-        stream = self.stream or sys.stderr
-        print(format_line(level, message), file=stream, flush=True)
+        print(format_line(level, message), file=self.stream or default_stream(), flush=True)
 
 
 _sink: contextvars.ContextVar = contextvars.ContextVar("dtmnb_log_sink", default=None)
