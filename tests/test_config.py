@@ -11,8 +11,9 @@ import pytest
 from dtmnb.config import Config, load_config
 from dtmnb.errors import ConfigError
 
+from .tutorial import seed_text
+
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
-TUTORIAL_MD = Path("/work/shared/seed/s3-remote-state-tutorial.zh.md")
 
 LOCAL_CORE = "state:\n  backend: local\n  options:\n    stateFile: devstream.state\n"
 
@@ -45,9 +46,7 @@ def load_error(tmp_path, files, monkeypatch) -> str:
 # --- the tutorial's three files --------------------------------------------------------------------
 
 def test_tutorial_files_are_the_tutorial_verbatim():
-    if not TUTORIAL_MD.exists():
-        pytest.skip("tutorial not available")
-    md = TUTORIAL_MD.read_text(encoding="utf-8")
+    md = seed_text()
     for name in ("config.yaml", "variables-gitops.yaml", "tools-gitops.yaml"):
         block = re.search(r"- `" + re.escape(name) + r"`:\n\n```yaml\n(.*?)```", md, re.S).group(1)
         assert (FIXTURES / "tutorial" / name).read_text(encoding="utf-8") == block

@@ -20,59 +20,7 @@ NAME = "github-repo-scaffolding-golang"
 OPTIONS = {"owner": "IronCore864", "org": "", "repo": "dtm-test-go", "branch": "main",
            "image_repo": "ironcore864/dtm-test-go"}
 
-# The tutorial (seed/s3-remote-state-tutorial.zh.md): its three files and the state it shows.
-TUTORIAL_CONFIG = """\
-varFile: variables-gitops.yaml
-
-toolFile: tools-gitops.yaml
-
-state:
-  backend: local
-  options:
-    stateFile: devstream.state
-"""
-TUTORIAL_VARIABLES = """\
-githubUsername: IronCore864
-repoName: dtm-test-go
-defaultBranch: main
-
-dockerhubUsername: ironcore864
-
-argocdNameSpace: argocd
-argocdDeployTimeout: 5m
-"""
-TUTORIAL_TOOLS = """\
-tools:
-- name: github-repo-scaffolding-golang
-  instanceID: default
-  options:
-    owner: [[ githubUsername ]]
-    org: ""
-    repo: [[ repoName ]]
-    branch: [[ defaultBranch ]]
-    image_repo: [[ dockerhubUsername ]]/[[ repoName ]]
-"""
-TUTORIAL_STATE = """\
-github-repo-scaffolding-golang_default:
-  name: github-repo-scaffolding-golang
-  instanceid: default
-  dependson: []
-  options:
-    branch: main
-    image_repo: ironcore864/dtm-test-go
-    org: ""
-    owner: IronCore864
-    repo: dtm-test-go
-  resource:
-    org: ""
-    outputs:
-      org: ""
-      owner: IronCore864
-      repo: dtm-test-go
-      repoURL: https://github.com/IronCore864/dtm-test-go.git
-    owner: IronCore864
-    repoName: dtm-test-go
-"""
+from .tutorial import TUTORIAL_CONFIG_LOCAL as TUTORIAL_CONFIG, TUTORIAL_STATE, TUTORIAL_TOOLS, TUTORIAL_VARIABLES  # noqa: E402
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """dtmnb.state: dtm's state file format (reference/devstream-core.md §2, reference/yaml-v3-compat.md)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -9,28 +8,9 @@ from dtmnb.errors import StateFormatError
 from dtmnb.state import FORM_V09, FORM_V10, State, ToolState, format_state, parse_state
 from dtmnb.yamlv3 import Timestamp
 
-# The state shown in the S3 remote-state tutorial (seed/s3-remote-state-tutorial.zh.md, "检查状态文件").
-TUTORIAL_STATE = b"""\
-github-repo-scaffolding-golang_default:
-  name: github-repo-scaffolding-golang
-  instanceid: default
-  dependson: []
-  options:
-    branch: main
-    image_repo: ironcore864/dtm-test-go
-    org: ""
-    owner: IronCore864
-    repo: dtm-test-go
-  resource:
-    org: ""
-    outputs:
-      org: ""
-      owner: IronCore864
-      repo: dtm-test-go
-      repoURL: https://github.com/IronCore864/dtm-test-go.git
-    owner: IronCore864
-    repoName: dtm-test-go
-"""
+from .tutorial import TUTORIAL_STATE as _TUTORIAL_TEXT, seed_text
+
+TUTORIAL_STATE = _TUTORIAL_TEXT.encode()
 
 # devstream-core.md §2.3, verified with Go.
 TWO_STATES = b"""\
@@ -100,11 +80,8 @@ def test_tutorial_state_written_from_scratch_is_the_tutorials_bytes():
     assert format_state(state) == TUTORIAL_STATE
 
 
-def test_tutorial_text_matches_the_seed_document_when_available():
-    seed = Path("/work/shared/seed/s3-remote-state-tutorial.zh.md")
-    if not seed.exists():
-        pytest.skip("the seed tutorial is not on this machine")
-    text = seed.read_text(encoding="utf-8")
+def test_tutorial_text_matches_the_seed_document():
+    text = seed_text()
     block = text.split("检查状态文件", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     assert block.encode() == TUTORIAL_STATE
 
