@@ -648,49 +648,24 @@ def _child(node, key: str):
 
 
 def _go_scalar(node) -> str | None:
-    """A scalar variable as dtm printed it: yaml.v3's value of the scalar through Go's fmt (None: null)."""
-    v = node.value
+    """A scalar variable as dtm printed it: yaml.v3's value of the scalar through Go's fmt (None: null).
+    Dates are inserted as written (dtm printed Go's time.Time form, "2022-05-31 00:00:00 +0000 UTC")."""
     if node.style:                      # quoted or block scalar: a string
-        return v
-    if v in ("", "~", "null", "Null", "NULL"):
+        return node.value
+    from . import yamlv3
+
+    _, value = yamlv3.resolve(node.value)
+    if value is None:
         return None
-    if v in ("true", "True", "TRUE", "false", "False", "FALSE"):
-        return v.lower()
-    plain = v.replace("_", "")
-    sign = "-" if plain.startswith("-") else ""
-    digits = plain.lstrip("+-")
-    if re.fullmatch(r"0[0-7]+", digits):
-        return str(int(sign + digits, 8))
-    if re.fullmatch(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0|[1-9][0-9]*", digits):
-        return str(int(sign + digits, 0))
-    special = {f"{sign}.{word}": go for word in ("inf", "Inf", "INF")
-               for sign, go in (("", "+Inf"), ("+", "+Inf"), ("-", "-Inf"))}
-    special.update({".nan": "NaN", ".NaN": "NaN", ".NAN": "NaN"})
-    if v in special:
-        return special[v]
-    if re.fullmatch(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", plain) and math.isfinite(float(plain)):
-        return _go_float(float(plain))
-    return v      # text; also dates, which dtm printed as Go's time.Time ("2022-05-31 00:00:00 +0000 UTC")
-
-
-def _go_float(f: float) -> str:
-    """Go's ``%v`` of a float64 (``%g``, shortest digits): exponent form below 1e-4 and from 1e6."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    if f == 0:
-        return "0"
-    from decimal import Decimal
-
-    sign, digits, exp = Decimal(repr(f)).normalize().as_tuple()
-    ds = "".join(map(str, digits))
-    e10 = len(ds) + exp - 1
-    s = "-" if sign else ""
-    if e10 < -4 or e10 >= 6:
-        mant = ds[0] + ("." + ds[1:] if len(ds) > 1 else "")
-        return f"{s}{mant}e{'-' if e10 < 0 else '+'}{abs(e10):02d}"
-    return s + format(Decimal(repr(abs(f))).normalize(), "f")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "+Inf" if value > 0 else "-Inf"
+        return yamlv3.format_float(value)   # Go's %v of a float64 is strconv's shortest 'g' form
+    return node.value if isinstance(value, str) else str(value)
 
 
 # --- YAML node helpers ----------------------------------------------------------------------------

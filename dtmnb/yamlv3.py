@@ -483,6 +483,11 @@ def _sorted_keys(keys: list, cache: dict | None = None) -> list:
     return sorted(keys, key=cmp_to_key(_cmp))
 
 
+def format_float(f: float) -> str:
+    """Go's ``strconv.FormatFloat(f, 'g', -1, 64)`` (yaml.v3's spelling for inf and NaN)."""
+    return _format_float(f)
+
+
 def sorted_keys(keys) -> list:
     """Map keys in the order yaml.v3 writes them."""
     return _sorted_keys(list(keys))
