@@ -504,3 +504,60 @@ def test_engine_history_and_diff_over_s3(s3_target, recorder, tmp_path):
     assert list(history["tools"]) == [2, 1]
     diff = dtmnb.state_diff(cfg)
     assert list(diff[["key", "change"]].itertuples(index=False)) == [("recorder_b", "added")]
+
+
+_CONCURRENT_APPLY = r"""
+import json, os, sys, time
+import dtmnb
+from dtmnb.console import QuietConsole
+from dtmnb.errors import LockHeldError
+from dtmnb.plugins import register_plugin
+from dtmnb.plugins.local_file import LocalFile
+
+class SlowFile(LocalFile):
+    name = "slow-file"
+    def create(self, options):
+        time.sleep(1.5)              # hold the lock long enough for every contender to meet it
+        return super().create(options)
+
+register_plugin("slow-file", SlowFile)
+config, start = sys.argv[1], sys.argv[2]
+cfg = dtmnb.load_config(config)
+print("ready", flush=True)
+while not os.path.exists(start):
+    time.sleep(0.005)
+try:
+    result = dtmnb.apply(cfg, auto_approve=True, console=QuietConsole())
+    print(json.dumps({"status": list(result["status"])}))
+except LockHeldError as err:
+    print(json.dumps({"locked": err.lock.id if err.lock else ""}))
+"""
+
+
+def test_concurrent_applies_exactly_one_proceeds(s3_target, tmp_path):
+    """Several processes apply the same config at the same moment: one runs, the others stop at once with
+    the lock error, and the state left behind is valid and complete."""
+    from dtmnb.state import parse_state
+
+    key = f"concurrent/{uuid.uuid4().hex[:12]}/devstream.state"
+    tools = "tools:\n- name: slow-file\n  instanceID: one\n  options: {path: one.txt, content: hello}\n"
+    cfg = _s3_config(tmp_path, s3_target, key, tools)
+    start = tmp_path / "start"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": s3_target.access_key, "AWS_SECRET_ACCESS_KEY": s3_target.secret_key}
+    procs = [subprocess.Popen([sys.executable, "-c", _CONCURRENT_APPLY, str(cfg.path), str(start)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        start.touch()
+        outcomes = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    applied = [o for o in outcomes if "status" in o]
+    assert applied == [{"status": ["succeeded"]}], outcomes
+    assert sum("locked" in o for o in outcomes) == 3, outcomes
+    state = parse_state(_body(s3_target, key), key)
+    assert list(state.entries) == ["slow-file_one"]
+    assert state.entries["slow-file_one"].resource["outputs"]["path"] == "one.txt"
+    assert not _exists(s3_target, key + ".lock")
