@@ -175,8 +175,13 @@ def test_clicking_apply_in_jupyterlab_applies(lab, tmp_path):
             expect(box).to_contain_text("local-file_hello")
             assert not (root / "hello.txt").exists()  # nothing happens before the click
 
+            shots = os.environ.get("DTMNB_SCREENSHOT_DIR")   # to look at what a person sees
+            if shots:
+                page.screenshot(path=os.path.join(shots, "before-apply.png"))
             apply_button.click()
             expect(box).to_contain_text("applied: 1 change(s)", timeout=60_000)
+            if shots:
+                page.screenshot(path=os.path.join(shots, "after-apply.png"))
             expect(box).to_contain_text("Apply result: 1 succeeded")
             expect(box).to_contain_text("Tool (local-file/hello) Create done.")
             expect(apply_button).to_be_disabled()
