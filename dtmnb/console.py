@@ -68,7 +68,6 @@ class QuietConsole(Console):
     def __init__(self, answer: bool = False):
         self.sink = log.ListSink()
         self.answer = answer
-        self.progress_calls: list[tuple[int, int, str]] = []
 
     @property
     def messages(self) -> list[str]:
@@ -76,9 +75,6 @@ class QuietConsole(Console):
 
     def log(self, level: str, message: str) -> None:
         self.sink(level, message)
-
-    def progress(self, done: int, total: int, label: str) -> None:
-        self.progress_calls.append((done, total, label))
 
     def confirm(self, changes) -> bool:
         return self.answer

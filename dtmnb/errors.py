@@ -61,6 +61,10 @@ class PluginNotFoundError(PluginError):
     exit_code = 2
 
 
+class OutputsReferenceError(DtmnbError):
+    """Raised when a ``${{ NAME.INSTANCE.outputs.KEY }}`` reference names a tool or output the state lacks."""
+
+
 class MissingDependencyError(DtmnbError):
     """Raised when an optional dependency (an extra) is needed but not installed; names the pip extra."""
 

@@ -7,34 +7,16 @@ from __future__ import annotations
 
 import re
 
-from .errors import DtmnbError
+from .errors import OutputsReferenceError
 
 REFERENCE = re.compile(r"\$\{\{\s*([^.\s{}]+)\.(\S+?)\.outputs\.([^\s{}]+?)\s*\}\}")
-
-
-class ReferenceError_(DtmnbError):
-    """Raised when an outputs reference names a tool or output that the state does not have."""
-
-
-def find_references(value) -> list[str]:
-    """Every ``NAME.INSTANCE`` a value refers to (in strings, nested maps and lists)."""
-    found: list[str] = []
-    if isinstance(value, str):
-        found.extend(f"{m.group(1)}.{m.group(2)}" for m in REFERENCE.finditer(value))
-    elif isinstance(value, dict):
-        for v in value.values():
-            found.extend(find_references(v))
-    elif isinstance(value, list):
-        for v in value:
-            found.extend(find_references(v))
-    return found
 
 
 def resolve(value, state, *, strict: bool = True):
     """Return a copy of ``value`` with references replaced by outputs from ``state`` (a State).
 
     With ``strict=False`` an unresolvable reference is left as written (plan time, like dtm);
-    with ``strict=True`` it raises ReferenceError_ naming the reference and what is missing.
+    with ``strict=True`` it raises OutputsReferenceError naming the reference and what is missing.
     """
     if isinstance(value, dict):
         return {k: resolve(v, state, strict=strict) for k, v in value.items()}
@@ -70,6 +52,6 @@ def _lookup(match, state, strict: bool):
         problem = f"tool {name}.{instance} has no output '{key}' (its outputs: {have})"
     if problem:
         if strict:
-            raise ReferenceError_(f"cannot resolve {match.group(0)}: {problem}")
+            raise OutputsReferenceError(f"cannot resolve {match.group(0)}: {problem}")
         return False, None
     return True, entry.resource["outputs"][key]
