@@ -517,7 +517,7 @@ from dtmnb.plugins.local_file import LocalFile
 class SlowFile(LocalFile):
     name = "slow-file"
     def create(self, options):
-        time.sleep(1.5)              # hold the lock long enough for every contender to meet it
+        time.sleep(3)                # hold the lock long enough for every contender to meet it
         return super().create(options)
 
 register_plugin("slow-file", SlowFile)
