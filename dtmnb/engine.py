@@ -139,7 +139,8 @@ def _plan_tool(cfg: Config, tool: Tool, state: State) -> Change | None:
 
 
 def _update_reason(cfg: Config, tool: Tool, reason: str) -> str:
-    note = _plugin(cfg, tool.name).update_note
+    plugin = _plugin(cfg, tool.name)
+    note = plugin.replace_note if plugin.replace_on_update else ""
     return f"{reason[:-1]} ({note})." if note else reason
 
 
@@ -291,7 +292,14 @@ def _run_one(cfg: Config, change: Change, state: State) -> ChangeResult:
             log.info(f"Prepare to delete '{tool.key}' from States.")
             state.remove(tool.key)
         else:
-            resource = (plugin.create if change.action == CREATE else plugin.update)(options)
+            if change.action == CREATE:
+                resource = plugin.create(options)
+            elif plugin.replace_on_update:
+                plugin.delete(options)
+                resource = plugin.create(options)
+            else:
+                prior = state.get(tool.key)
+                resource = plugin.update(options, prior.resource if prior else {})
             state.put(ToolState(tool.name, tool.instance_id, list(tool.depends_on), options, resource or {}))
     except Exception as exc:  # noqa: BLE001 - a failing plugin is a failed change, never a crash
         message = str(exc) if isinstance(exc, DtmnbError) else f"{type(exc).__name__}: {exc}"

@@ -21,16 +21,7 @@ LEVELS = {
     "fatal": ("✖", "[FATAL] "),
 }
 
-SECRET_ENV_VARS = ("GITHUB_TOKEN", "github_token", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
-
-
-def redact(text: str) -> str:
-    """Replace the value of every secret environment variable in ``text`` by ``***``."""
-    for name in SECRET_ENV_VARS:
-        value = os.environ.get(name)
-        if value and len(value) >= 4 and value in text:
-            text = text.replace(value, "***")
-    return text
+from .redact import redact
 
 
 def format_line(level: str, message: str, when: _dt.datetime | None = None) -> str:

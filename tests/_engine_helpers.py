@@ -49,7 +49,7 @@ class Recorder(Plugin):
     def read(self, options):
         return Recorder.resources.get(self._id(options))
 
-    def update(self, options):
+    def update(self, options, prior):
         self._check("update", options)
         return self._make(options)
 

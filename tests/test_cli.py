@@ -156,6 +156,10 @@ def test_killed_mid_run_state_records_exactly_what_succeeded(tmp_path):
                 print("slow started", flush=True)
                 time.sleep(60)
                 return {{}}
+            def read(self, options):
+                return None
+            def delete(self, options):
+                pass
         register_plugin("slow", Slow)
         dtmnb.apply(dtmnb.load_config({str(config)!r}), auto_approve=True)
     """)

@@ -127,11 +127,13 @@ def test_delete(github_env, plugin, logs):
     assert "GitHub repo IronCore864/dtm-test-go was not found. Nothing to do here." in logs.messages
 
 
-def test_update_deletes_and_recreates(github_env, plugin):
-    assert plugin.update_note == "the repository will be deleted and re-created"
+def test_option_change_is_a_replace_deleting_and_recreating(github_env, plugin):
+    # the engine replaces (delete with the recorded options, then create) instead of calling update
+    assert plugin.replace_on_update and plugin.replace_note == "the repository will be deleted and re-created"
     plugin.create(OPTIONS)
     first_id = github_env.client().get_repo("IronCore864/dtm-test-go").id
-    resource = plugin.update({**OPTIONS, "image_repo": "someone/else"})
+    plugin.delete(OPTIONS)
+    resource = plugin.create({**OPTIONS, "image_repo": "someone/else"})
     repo = github_env.client().get_repo("IronCore864/dtm-test-go")
     assert repo.id != first_id
     assert "someone/else:" in repo.get_contents("helm/dtm-test-go/templates/deployment.yaml").decoded_content.decode()
@@ -212,8 +214,6 @@ def test_token_without_delete_repo_scope(github_env, plugin, monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", github_env.server.add_token("IronCore864", ["repo"]))
     message = _error(plugin.delete, OPTIONS)
     assert "403" in message and "'delete_repo' scope" in message
-    message = _error(plugin.update, OPTIONS)
-    assert "'delete_repo' scope" in message
 
 
 def test_repository_already_exists(github_env, plugin):

@@ -1,30 +1,79 @@
-"""Backend registry: backend name -> dotted class path, imported on first use (boto3 only for s3)."""
+"""Backend registry: backend name -> class (or ``"module:Class"`` path, imported on first use).
+
+Built-ins are ``local`` and ``s3`` (boto3 is imported only when an s3 backend talks to S3). Other packages
+add theirs through the ``dtmnb.backends`` entry-point group (``name = "package.module:Class"``), registered
+as strings so nothing loads until a config names the backend. See :class:`~dtmnb.backends.base.Backend`.
+"""
 from __future__ import annotations
 
 import importlib
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from .base import Backend, LockInfo, Snapshot, StateVersion
+from ..errors import ConfigError, DtmnbError
+from ..schema import did_you_mean
+from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo
 
-_known = {
+if TYPE_CHECKING:
+    from ..config import StateConfig
+
+_registry: dict[str, str | type[Backend]] = {
     "local": "dtmnb.backends.local:LocalBackend",
     "s3": "dtmnb.backends.s3:S3Backend",
 }
-known_backends = MappingProxyType(_known)
+registry = MappingProxyType(_registry)
+known_backends = registry   # the name older code used
+_entry_points_loaded = False
 
 
-def get_backend(state_config) -> Backend:
-    """Build the backend for a Config's ``state`` section (validates its options)."""
-    name = state_config.backend
-    if name not in _known:
-        raise ConfigError(
-            f"{state_config.file or 'config'}: unknown state backend '{state_config.backend}'. "
-            f"Use one of: {', '.join(sorted(_known))}."
-        )
-    module, _, cls = _known[name].partition(":")
-    backend_cls = getattr(importlib.import_module(module), cls)
-    return backend_cls.from_config(state_config)
+def register_backend(name: str, target: str | type[Backend], clobber: bool = False) -> None:
+    """Register a backend class (or its ``"module:Class"`` path) under ``name`` (lower-case)."""
+    name = name.lower()
+    if name in _registry and _registry[name] != target and not clobber:
+        raise DtmnbError(f"a state backend named '{name}' is already registered ({_registry[name]})")
+    _registry[name] = target
 
 
-__all__ = ["Backend", "LockInfo", "Snapshot", "StateVersion", "get_backend", "known_backends"]
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="dtmnb.backends"):
+        _registry.setdefault(ep.name.lower(), ep.value)
+
+
+def backend_names() -> list[str]:
+    _load_entry_points()
+    return sorted(_registry)
+
+
+def get_backend_class(name: str, where: str = "config") -> type[Backend]:
+    """The class registered as ``name``; ConfigError (with did-you-mean) when none is."""
+    _load_entry_points()
+    key = str(name).lower()
+    target = _registry.get(key)
+    if target is None:
+        raise ConfigError(f"{where}: unknown state backend '{name}'{did_you_mean(key, _registry, chr(39))}. "
+                          f"Use one of: {', '.join(backend_names())} (a third-party backend registers itself in "
+                          f"the 'dtmnb.backends' entry-point group).")
+    if isinstance(target, str):
+        module, _, cls = target.partition(":")
+        try:
+            target = getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"{where}: state backend '{name}' ({target}) cannot be loaded: {exc}") from None
+        _registry[key] = target
+    return target  # type: ignore[return-value]
+
+
+def get_backend(state_config: StateConfig) -> Backend:
+    """Build the backend for a Config's ``state`` section; its options are checked by the backend's schema."""
+    where = state_config.file or "config"
+    return get_backend_class(state_config.backend, where).from_config(state_config)
+
+
+__all__ = ["Backend", "LockInfo", "Snapshot", "StateVersion", "WriteInfo", "backend_names", "get_backend",
+           "get_backend_class", "known_backends", "register_backend", "registry"]

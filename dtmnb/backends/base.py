@@ -1,9 +1,18 @@
 """The backend contract: read the whole state blob, write it conditionally, lock, and (optionally) history.
 
-A subclass implements the storage primitives (``_read``, ``_write``, ``_create_lock``, ``_read_lock``,
-``_delete_lock``); this base does the bookkeeping every backend shares: remembering the version it
-last read so that writes are conditional, holding the lock for an operation, and refusing to unlock
-someone else's lock without its id.
+Write a backend by subclassing :class:`Backend`: give it a ``name``, a ``schema`` for its options and a
+``from_config`` that builds it from checked options, and implement the storage primitives
+
+- ``_read() -> Snapshot``: the bytes and a version token (None when there is no state yet);
+- ``_write(data, expected_version, info) -> new version``: write only if the stored version is still
+  ``expected_version`` (None: only if there is none), else raise StaleStateError and write nothing;
+- ``_create_lock(info) -> bool`` (atomic; False when a lock exists), ``_read_lock()``, ``_delete_lock()``;
+- optionally ``history()`` and ``read_version(version_id)``.
+
+This base does the bookkeeping every backend shares: remembering the version last read so that writes are
+conditional, holding the lock for an operation, and refusing to unlock someone else's lock without its id.
+Register it with ``dtmnb.backends.register_backend("name", MyBackend)`` or the ``dtmnb.backends`` entry
+point group; ``dtmnb.testing.check_backend(factory)`` runs the contract against it.
 """
 from __future__ import annotations
 
@@ -14,9 +23,11 @@ import json
 import os
 import socket
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
 
-from ..errors import BackendError, LockHeldError, StaleStateError
+from ..errors import BackendError, ConfigError, LockHeldError, StaleStateError
+from ..schema import OptionProblem, Schema
 
 
 @dataclass(frozen=True)
@@ -33,17 +44,29 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class WriteInfo:
+    """Why a version of the state was written: the run (its lock id), operation, tool and person."""
+
+    run_id: str
+    operation: str
+    tool: str = ""
+    who: str = ""
+
+
+@dataclass(frozen=True)
 class LockInfo:
-    """The content of a lock: who holds it, for what, since when. Stored as JSON."""
+    """The content of a lock: who holds it, for what, since when, and the changes the run intends to make
+    (``intent``: ``"step key action"`` lines), so a run that died can be recovered from. Stored as JSON."""
 
     id: str
     operation: str
     who: str
     created: str
     version: str = ""
+    intent: tuple[str, ...] = field(default=())
 
     @classmethod
-    def new(cls, operation: str) -> "LockInfo":
+    def new(cls, operation: str, intent: tuple[str, ...] = ()) -> "LockInfo":
         from .. import __version__
 
         try:
@@ -56,17 +79,22 @@ class LockInfo:
             who=f"{user}@{socket.gethostname()} (pid {os.getpid()})",
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             version=f"dtmnb {__version__}",
+            intent=tuple(intent),
         )
 
     def to_json(self) -> bytes:
-        return (json.dumps(asdict(self), indent=2) + "\n").encode()
+        raw = asdict(self)
+        raw["intent"] = list(self.intent)
+        return (json.dumps(raw, indent=2) + "\n").encode()
 
     @classmethod
     def from_json(cls, data: bytes, where: str) -> "LockInfo":
         try:
             raw = json.loads(data.decode("utf-8"))
-            return cls(**{k: str(raw.get(k, "")) for k in ("id", "operation", "who", "created", "version")})
-        except Exception:  # noqa: BLE001
+            fields = {k: str(raw.get(k, "")) for k in ("id", "operation", "who", "created", "version")}
+            intent = raw.get("intent") or []
+            return cls(**fields, intent=tuple(str(i) for i in intent) if isinstance(intent, list) else ())
+        except Exception:  # noqa: BLE001 - any unreadable lock is still a lock
             return cls(id="", operation="unknown", who=f"unreadable lock {where}", created="", version="")
 
     def describe(self) -> str:
@@ -75,20 +103,48 @@ class LockInfo:
 
 @dataclass(frozen=True)
 class StateVersion:
-    """One entry of a backend's history (S3 object versions, local backups)."""
+    """One entry of a backend's history (S3 object versions, local backups); ``info`` says which run
+    wrote it, when the backend recorded that."""
 
     version_id: str
     modified: _dt.datetime
     size: int
     is_latest: bool
+    info: WriteInfo | None = None
 
 
 class Backend:
     """Base of all state backends. ``location`` names the state for people (a path or s3://b/k)."""
 
-    name = "abstract"
+    name: ClassVar[str] = "abstract"
+    #: the ``state.options`` this backend takes (checked when the config loads)
+    schema: ClassVar[Schema] = Schema(closed=False)
     #: hold a lock during apply/delete/destroy (the ``use_lockfile`` option)
     use_lockfile = True
+
+    # ---- options -----------------------------------------------------------------------------------
+    @classmethod
+    def check_options(cls, options: dict) -> list[OptionProblem]:
+        """Every problem with ``state.options``: the schema's checks, then rules it cannot say."""
+        return cls.schema.check(_flags(cls.schema, options))
+
+    @classmethod
+    def checked_options(cls, state_config: Any) -> dict:
+        """``state_config.options`` checked (one ConfigError listing every problem) with defaults filled in."""
+        options = _flags(cls.schema, state_config.options)
+        problems = cls.check_options(options)
+        if problems:
+            where = state_config.file or "config"
+            lines = [f"{where}: state.options: {p.message}" for p in problems]
+            raise ConfigError(lines[0] if len(lines) == 1 else
+                              f"{where}: the {cls.name} state backend's options have {len(lines)} problems:\n  - "
+                              + "\n  - ".join(lines), lines)
+        return cls.schema.with_defaults(options)
+
+    @classmethod
+    def from_config(cls, state_config: Any) -> "Backend":
+        """Build the backend from a Config's ``state`` section (use ``checked_options``)."""
+        raise NotImplementedError
 
     def __init__(self) -> None:
         self._last: Snapshot | None = None
@@ -104,9 +160,10 @@ class Backend:
     def _read(self) -> Snapshot:
         raise NotImplementedError
 
-    def _write(self, data: bytes, expected_version: str | None) -> str:
+    def _write(self, data: bytes, expected_version: str | None, info: WriteInfo | None = None) -> str:
         """Write ``data`` only if the stored version is still ``expected_version`` (None: must not
-        exist). Return the new version. Raise StaleStateError (writing nothing) on a mismatch."""
+        exist). Return the new version. Raise StaleStateError (writing nothing) on a mismatch.
+        ``info`` says which run wrote it; keep it with the version if the backend keeps history."""
         raise NotImplementedError
 
     def _create_lock(self, info: LockInfo) -> bool:
@@ -137,14 +194,11 @@ class Backend:
         self._last = snap
         return snap
 
-    def write(self, data: bytes) -> Snapshot:
+    def write(self, data: bytes, info: WriteInfo | None = None) -> Snapshot:
         """Write the whole state, conditional on the version last read (read() must come first)."""
         if self._last is None:
             raise BackendError("internal error: write() before read()")
-        try:
-            version = self._write(data, self._last.version)
-        except StaleStateError:
-            raise
+        version = self._write(data, self._last.version, info)
         self._last = Snapshot(data, version)
         return self._last
 
@@ -162,8 +216,9 @@ class Backend:
         """Whoever holds the lock now (this process or another), or None."""
         return self._read_lock()
 
-    def acquire(self, operation: str) -> LockInfo:
-        info = LockInfo.new(operation)
+    def acquire(self, operation: str, intent: tuple[str, ...] = ()) -> LockInfo:
+        """Take the lock for ``operation`` (LockHeldError naming the holder when someone has it)."""
+        info = LockInfo.new(operation, intent)
         if not self._create_lock(info):
             holder = self._read_lock()
             who = holder.describe() if holder else "another run (it was released just now; try again)"
@@ -185,12 +240,12 @@ class Backend:
         self._lock = None
 
     @contextlib.contextmanager
-    def locked(self, operation: str, enabled: bool = True):
+    def locked(self, operation: str, enabled: bool = True, intent: tuple[str, ...] = ()):
         """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike."""
         if not enabled:
             yield None
             return
-        info = self.acquire(operation)
+        info = self.acquire(operation, intent)
         try:
             yield info
         finally:
@@ -207,3 +262,16 @@ class Backend:
                 f"{current.describe()}. Nothing was removed.")
         self._delete_lock()
         return current
+
+
+_FLAG_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _flags(schema: Schema, options: dict | None) -> dict:
+    """Backend options as given, with boolean options written as words ("true", "off") made booleans."""
+    out = dict(options or {})
+    for o in schema:
+        value = out.get(o.name)
+        if o.type == "boolean" and isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+            out[o.name] = _FLAG_WORDS[value.strip().lower()]
+    return out

@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import BackendError, StaleStateError
-from .base import Backend, LockInfo, Snapshot, StateVersion
+from ..schema import Option, Schema
+from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo
 
 DEFAULT_STATE_FILE = "devstream.state"
 
@@ -19,7 +20,15 @@ def _version(data: bytes) -> str:
 
 
 class LocalBackend(Backend):
+    """State in one local file (dtm's ``local`` backend), locked by ``<stateFile>.lock``."""
+
     name = "local"
+    schema = Schema((
+        Option("stateFile", "string", default=DEFAULT_STATE_FILE,
+               description="the state file; a relative path is read from the config file's folder"),
+        Option("use_lockfile", "boolean", default=True,
+               description="hold <stateFile>.lock during apply/delete/destroy"),
+    ))
 
     def __init__(self, path: Path, display_name: str | None = None, use_lockfile: bool = True):
         super().__init__()
@@ -30,9 +39,9 @@ class LocalBackend(Backend):
 
     @classmethod
     def from_config(cls, state_config) -> "LocalBackend":
-        raw = state_config.options.get("stateFile") or DEFAULT_STATE_FILE
-        use_lockfile = state_config.options.get("use_lockfile", True) is not False
-        return cls(state_config.path_option("stateFile", DEFAULT_STATE_FILE), str(raw), use_lockfile)
+        options = cls.checked_options(state_config)
+        raw = options.get("stateFile") or DEFAULT_STATE_FILE
+        return cls(state_config.path_option("stateFile", DEFAULT_STATE_FILE), str(raw), options["use_lockfile"])
 
     @property
     def lock_path(self) -> Path:
@@ -56,7 +65,7 @@ class LocalBackend(Backend):
             raise BackendError(f"cannot read the state file {self.path}: {exc.strerror}") from None
         return Snapshot(data, _version(data))
 
-    def _write(self, data: bytes, expected_version: str | None) -> str:
+    def _write(self, data: bytes, expected_version: str | None, info: WriteInfo | None = None) -> str:
         current = self._read()
         if current.version != expected_version:
             raise StaleStateError(

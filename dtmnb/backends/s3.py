@@ -13,10 +13,12 @@ boto3 is imported inside this module's functions only.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import replace
 
-from ..errors import BackendError, ConfigError, HistoryUnavailableError, StaleStateError, missing_dependency
-from ..log import redact
-from .base import Backend, LockInfo, Snapshot, StateVersion
+from ..errors import BackendError, HistoryUnavailableError, StaleStateError, missing_dependency
+from ..redact import redact
+from ..schema import Option, OptionProblem, Schema
+from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo
 
 REQUIRED = ("bucket", "region", "key")
 # Options that would put a credential into a config file; refused with a pointer to boto3's chain.
@@ -28,20 +30,6 @@ CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DE
 STALE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument"})
-
-
-def _flag(options: dict, name: str, default: bool, where: str) -> bool:
-    value = options.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise ConfigError(f"{where}: state option '{name}' must be true or false, not {value!r}")
 
 
 _loader = None
@@ -81,6 +69,29 @@ class S3Backend(Backend):
     """State in ``s3://bucket/key``; lock in ``s3://bucket/key.lock``."""
 
     name = "s3"
+    schema = Schema((
+        Option("bucket", "string", required=True, example="devstream-test-remote-state",
+               description="the S3 bucket that holds the state"),
+        Option("region", "string", required=True, example="ap-southeast-1", description="the bucket's region"),
+        Option("key", "string", required=True, example="devstream.state", description="the state object's key"),
+        Option("endpoint", "string", description="an S3-compatible endpoint URL (default: AWS_ENDPOINT_URL_S3, "
+                                                 "else AWS)"),
+        Option("profile", "string", description="an AWS profile from ~/.aws/config"),
+        Option("encrypt", "boolean", default=False, description="server-side encryption (AES256)"),
+        Option("kms_key_id", "string", description="server-side encryption with this KMS key"),
+        Option("use_lockfile", "boolean", default=True, description="hold <key>.lock during apply/delete/destroy"),
+    ))
+
+    @classmethod
+    def check_options(cls, options: dict) -> list[OptionProblem]:
+        leaked = [k for k in options if str(k).lower() in CREDENTIAL_OPTIONS]
+        if leaked:  # said instead of "unknown option": the value must not be echoed, and the fix differs
+            return [OptionProblem(str(k), f"'{k}' would keep an AWS credential in the config file; remove it. "
+                                          f"{CREDENTIALS_HELP}") for k in leaked]
+        return [replace(p, message=f"the s3 state backend needs option '{p.path}' (state.options.{p.path}; "
+                                   f"bucket, region and key are all required)")
+                if p.path in REQUIRED and p.message.startswith("missing") else p
+                for p in super().check_options(options)]
 
     def __init__(self, bucket: str, region: str, key: str, *, endpoint: str | None = None,
                  profile: str | None = None, encrypt: bool = False, kms_key_id: str | None = None,
@@ -99,29 +110,10 @@ class S3Backend(Backend):
 
     @classmethod
     def from_config(cls, state_config) -> "S3Backend":
-        options = dict(state_config.options or {})
-        where = state_config.file or "config"
-        leaked = [k for k in options if str(k).lower() in CREDENTIAL_OPTIONS]
-        if leaked:
-            raise ConfigError(
-                f"{where}: state option '{leaked[0]}' would keep an AWS credential in the config file; "
-                f"remove it. {CREDENTIALS_HELP}")
-        missing = [name for name in REQUIRED if options.get(name) in (None, "")]
-        if missing:
-            problems = [f"{where}: the s3 state backend needs option '{name}' (state.options.{name})"
-                        for name in missing]
-            raise ConfigError(
-                f"{where}: the s3 state backend needs option{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(repr(m) for m in missing)} under state.options "
-                f"(bucket, region and key are all required)", problems)
-        return cls(
-            str(options["bucket"]), str(options["region"]), str(options["key"]),
-            endpoint=str(options["endpoint"]) if options.get("endpoint") else None,
-            profile=str(options["profile"]) if options.get("profile") else None,
-            encrypt=_flag(options, "encrypt", False, where),
-            kms_key_id=str(options["kms_key_id"]) if options.get("kms_key_id") else None,
-            use_lockfile=_flag(options, "use_lockfile", True, where),
-        )
+        o = cls.checked_options(state_config)
+        return cls(o["bucket"], o["region"], o["key"], endpoint=o.get("endpoint") or None,
+                   profile=o.get("profile") or None, encrypt=o["encrypt"], kms_key_id=o.get("kms_key_id") or None,
+                   use_lockfile=o["use_lockfile"])
 
     def describe(self) -> str:
         return f"Using s3 backend. Bucket: {self.bucket}, region: {self.region}, key: {self.key}."
@@ -269,7 +261,7 @@ class S3Backend(Backend):
         data, etag = got
         return Snapshot(data, etag)
 
-    def _write(self, data: bytes, expected_version: str | None) -> str:
+    def _write(self, data: bytes, expected_version: str | None, info: WriteInfo | None = None) -> str:
         from botocore.exceptions import ClientError
 
         condition = {"IfMatch": expected_version} if expected_version else {"IfNoneMatch": "*"}

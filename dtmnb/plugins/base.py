@@ -1,52 +1,135 @@
-"""The plugin contract. A plugin implements create/read/update/delete for one kind of tool."""
+"""The plugin contract: how dtmnb creates, reads, updates and deletes one kind of tool.
+
+Write a plugin by subclassing :class:`Plugin`::
+
+    class Greeting(Plugin):
+        name = "greeting"
+        schema = Schema((
+            Option("path", "string", required=True, identity=True, description="the file to manage"),
+            Option("text", "string", default="hello", description="what the file says"),
+        ))
+
+        def create(self, options):   # make it; fail if something is already there (never adopt it)
+            ...
+            return {"path": options["path"], "outputs": {"path": options["path"]}}
+
+        def read(self, options):     # what is there now, shaped like create's result; None when gone
+            ...
+
+        def update(self, options, prior):   # change it in place (prior: what the state recorded)
+            ...
+
+        def delete(self, options):   # remove it; nothing there is not an error
+            ...
+
+and register it: ``dtmnb.plugins.register_plugin("greeting", Greeting)``, or from a package, the entry
+point ``greeting = "mypackage.greeting:Greeting"`` in the group ``dtmnb.plugins``.
+``dtmnb.testing.check_plugin(Greeting, options)`` runs the contract against it.
+
+The rules the engine relies on:
+
+- ``options`` are the tool's options with variables and outputs references resolved and the schema's
+  defaults filled in. ``read`` and ``delete`` are given the options **the state recorded**, so they reach
+  the thing dtmnb made, even after the config changed.
+- A resource is a map of plain YAML values: ``str``, ``int``, ``float``, ``bool``, ``None``, lists and maps
+  with string keys (nested at most :data:`MAX_DEPTH` deep). What other tools may reference goes under
+  ``resource["outputs"]``. Anything else fails the change with a message naming the field.
+- ``create`` must never take over, overwrite or delete something that already exists: raise
+  :class:`~dtmnb.errors.PluginError` saying so (``dtmnb import`` takes an existing thing under management).
+- Options marked ``identity`` name the resource. When one changes, the engine plans a **Replace**: delete
+  with the recorded options, then create with the new ones. With ``replace_on_update = True`` every
+  option change is a Replace and ``update`` is never called (for resources that cannot change in place).
+- Raise :class:`~dtmnb.errors.PluginError` with a message that says what to do. Any other exception also
+  fails only that change; it never stops the run or loses the state.
+- Log through ``self.log`` (a standard ``logging`` logger named ``dtmnb.plugins.<name>``).
+"""
 from __future__ import annotations
 
+import abc
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import PluginError
+from ..schema import Option, OptionProblem, Schema
+
+#: how deep a resource (or options) may nest: dtm's state must stay readable by every later run
+MAX_DEPTH = 64
+
+Resource = dict[str, Any]
 
 
 @dataclass
 class PluginContext:
-    """What a plugin may know about the run: the folder relative paths resolve against
-    (the main config file's folder) and the environment it should read settings from."""
+    """What a plugin may know about the run: ``base_dir`` is the folder relative paths resolve against
+    (the main config file's folder)."""
 
     base_dir: Path = field(default_factory=Path.cwd)
 
     def resolve(self, value: str) -> Path:
+        """``value`` as a path: absolute as written, relative ones against ``base_dir``."""
         p = Path(str(value)).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
 
-class Plugin:
-    """Base class. ``options`` are the tool's options with variables and outputs references resolved.
+class Plugin(abc.ABC):
+    """Base class of every plugin; see the module documentation for the contract."""
 
-    - ``create(options) -> resource``: make the thing; the returned map is stored as the resource.
-      Put what other tools may reference under ``resource["outputs"]``.
-    - ``read(options) -> resource | None``: describe the thing as it is now, in the same shape as
-      create's result; None means it is gone (the plan then shows a Create).
-    - ``update(options) -> resource`` and ``delete(options) -> None``.
-    Raise ``dtmnb.errors.PluginError`` with a message that says what to do.
-    """
-
-    name = "abstract"
-    #: how plan describes an Update of this plugin, when it is not a plain in-place update
-    update_note: str | None = None
+    #: the name tools use in ``name:`` (also the registry key)
+    name: ClassVar[str] = ""
+    #: the options; None means "not declared" (the config is then not checked against it)
+    schema: ClassVar[Schema | None] = None
+    #: True: any option change deletes the recorded resource and creates a new one (``update`` unused)
+    replace_on_update: ClassVar[bool] = False
+    #: one line for people: what a Replace does to this kind of resource (shown in the plan)
+    replace_note: ClassVar[str] = ""
 
     def __init__(self, context: PluginContext | None = None):
         self.context = context or PluginContext()
+        self.log = logging.getLogger(f"dtmnb.plugins.{self.name or type(self).__name__}")
 
-    def create(self, options: dict) -> dict:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def create(self, options: dict) -> Resource:
+        """Make the thing and return its resource. Fail if it already exists."""
 
-    def read(self, options: dict) -> dict | None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def read(self, options: dict) -> Resource | None:
+        """The resource as it is now (same shape as ``create``'s), or None when it is gone."""
 
-    def update(self, options: dict) -> dict:
-        self.delete(options)
-        return self.create(options)
+    def update(self, options: dict, prior: Resource) -> Resource:
+        """Change the thing in place to match ``options``; ``prior`` is the resource the state recorded.
 
+        Only called when ``replace_on_update`` is False and no identity option changed.
+        """
+        raise PluginError(f"plugin {self.name} cannot update in place; it should set replace_on_update = True")
+
+    @abc.abstractmethod
     def delete(self, options: dict) -> None:
-        raise NotImplementedError
+        """Remove the thing. A thing that is already gone is not an error."""
+
+    @classmethod
+    def check_options(cls, options: dict) -> list[OptionProblem]:
+        """Rules the schema cannot say (e.g. "set owner or org"), checked when the config loads; the
+        schema has already been checked. Return every problem; the default finds none."""
+        return []
+
+    @classmethod
+    def identity_of(cls, options: dict) -> dict:
+        """The identity options' values (all options when the schema names none)."""
+        names = cls.schema.identity if cls.schema is not None else ()
+        if not names:
+            return dict(options or {})
+        return {n: (options or {}).get(n) for n in names}
+
+    @classmethod
+    def describe_identity(cls, options: dict) -> str:
+        """The resource's name for people, e.g. ``IronCore864/demo``; plugins may override."""
+        ident = cls.identity_of(options)
+        return ", ".join(f"{k}={v}" for k, v in ident.items() if v not in (None, ""))
 
     def __repr__(self) -> str:
         return f"<Plugin {self.name}>"
+
+
+__all__ = ["MAX_DEPTH", "Option", "OptionProblem", "Plugin", "PluginContext", "Resource", "Schema"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .. import log
 from ..errors import PluginError
 from . import github_client as gc
+from ..schema import Option, OptionProblem, Schema
 from .base import Plugin
 from .scaffold_template import GO_WEBAPP, render_template, scaffold_variables
 
@@ -68,7 +69,27 @@ class GithubRepoScaffoldingGolang(Plugin):
     """Creates ``owner/repo`` (or ``org/repo``) on GitHub and pushes the Go web-app scaffolding."""
 
     name = "github-repo-scaffolding-golang"
-    update_note = "the repository will be deleted and re-created"
+    schema = Schema((
+        Option("owner", "string", identity=True, example="IronCore864",
+               description="your GitHub login (case-sensitive); the repository is created for this user"),
+        Option("org", "string", identity=True, description="an organization to create the repository in, instead"),
+        Option("repo", "string", required=True, identity=True, example="go-webapp",
+               description="the repository to create"),
+        Option("branch", "string", required=True, example="main", description="the branch that gets the scaffolding"),
+        Option("image_repo", "string", example="owner/go-webapp", description="the container image (Helm chart)"),
+    ))
+    replace_on_update = True
+    replace_note = "the repository will be deleted and re-created"
+
+    @classmethod
+    def check_options(cls, options: dict) -> list[OptionProblem]:
+        if not options.get("owner") and not options.get("org"):
+            return [OptionProblem("owner", "set option `owner` (your GitHub login) or `org` (an organization)")]
+        return []
+
+    @classmethod
+    def describe_identity(cls, options: dict) -> str:
+        return f"{options.get('org') or options.get('owner')}/{options.get('repo')}"
     template_dir = GO_WEBAPP
 
     # -- plugin contract ---------------------------------------------------------------------------
@@ -96,10 +117,6 @@ class GithubRepoScaffoldingGolang(Plugin):
                 return None
             raise session.explain(exc, f"reading repository {opts.full_name}") from None
         return self._resource(opts, repo.clone_url, repo.name)
-
-    def update(self, options: dict) -> dict:
-        self.delete(options)
-        return self.create(options)
 
     def delete(self, options: dict) -> None:
         opts = Options.parse(options)

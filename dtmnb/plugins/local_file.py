@@ -9,11 +9,17 @@ import hashlib
 import os
 
 from ..errors import PluginError
+from ..schema import Option, Schema
 from .base import Plugin
 
 
 class LocalFile(Plugin):
     name = "local-file"
+    schema = Schema((
+        Option("path", "string", required=True, identity=True, example="out/hello.txt",
+               description="the file to manage; relative paths are read from the config file's folder"),
+        Option("content", "string", default="", description="the file's text"),
+    ))
 
     def _options(self, options: dict) -> tuple[str, str]:
         path, content = options.get("path"), options.get("content", "")
@@ -51,7 +57,7 @@ class LocalFile(Plugin):
         except OSError as exc:
             raise PluginError(f"local-file: cannot read {target}: {exc.strerror or exc}") from None
 
-    def update(self, options: dict) -> dict:
+    def update(self, options: dict, prior: dict) -> dict:
         return self.create(options)
 
     def delete(self, options: dict) -> None:

@@ -11,13 +11,31 @@ import hashlib
 import shutil
 
 from ..errors import PluginError
+from ..schema import Option, OptionProblem, Schema
 from .base import Plugin
 from .scaffold_template import GO_WEBAPP, render_template, scaffold_variables
 
 
 class LocalRepoScaffolding(Plugin):
     name = "local-repo-scaffolding"
-    update_note = "the folder will be deleted and rendered again"
+    schema = Schema((
+        Option("owner", "string", identity=True, example="IronCore864", description="the project's owner"),
+        Option("org", "string", identity=True, description="an organization, instead of owner"),
+        Option("repo", "string", required=True, identity=True, example="go-webapp",
+               description="the project's name: the folder <output_dir>/<repo>"),
+        Option("branch", "string", default="main", description="the branch named in the project's files"),
+        Option("image_repo", "string", example="owner/go-webapp", description="the container image (Helm chart)"),
+        Option("output_dir", "string", default="repos", identity=True,
+               description="where the project folder goes; relative paths are read from the config file's folder"),
+    ))
+    replace_on_update = True
+    replace_note = "the folder will be deleted and rendered again"
+
+    @classmethod
+    def check_options(cls, options: dict) -> list[OptionProblem]:
+        if not options.get("owner") and not options.get("org"):
+            return [OptionProblem("owner", "set option `owner` (or `org`)")]
+        return []
 
     def _options(self, options: dict) -> dict:
         repo = options.get("repo")
