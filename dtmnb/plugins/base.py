@@ -52,10 +52,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import PluginError
+from ..limits import MAX_DEPTH
 from ..schema import Option, OptionProblem, Schema
-
-#: how deep a resource (or options) may nest: dtm's state must stay readable by every later run
-MAX_DEPTH = 64
 
 Resource = dict[str, Any]
 
