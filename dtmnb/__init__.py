@@ -6,43 +6,42 @@
     dtmnb.apply(cfg, auto_approve=True)   # DataFrame, one row per executed change
     dtmnb.read_state(cfg)                 # DataFrame, one row per tool in the state
 
-Names are imported on first use so that ``import dtmnb`` stays fast (no pandas, boto3 or PyGithub).
+Names are imported on first use so that ``import dtmnb`` stays fast (no pandas, boto3 or PyGithub);
+type checkers see them through the imports below.
 """
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_public = {
-    "load_config": "dtmnb.config",
+if TYPE_CHECKING:
+    from . import errors, sandbox, ui, views
+    from .api import (apply, delete, dependency_graph, destroy, force_unlock, load_config, lock, lock_status, plan,
+                      read_state, show_status, state_diff, state_history, state_text, tools_frame)
+    from .config import Config
+    from .ui import PendingApply, require_applied
+    from .views import show
+
+# public name -> the module it lives in (a module name ending in the name itself is the module)
+_LAZY = {
+    "load_config": "dtmnb.api", "plan": "dtmnb.api", "apply": "dtmnb.api", "delete": "dtmnb.api",
+    "destroy": "dtmnb.api", "read_state": "dtmnb.api", "show_status": "dtmnb.api", "state_history": "dtmnb.api",
+    "state_diff": "dtmnb.api", "state_text": "dtmnb.api", "lock_status": "dtmnb.api", "lock": "dtmnb.api", "force_unlock": "dtmnb.api",
+    "tools_frame": "dtmnb.api", "dependency_graph": "dtmnb.api",
     "Config": "dtmnb.config",
-    "plan": "dtmnb.engine",
-    "apply": "dtmnb.engine",
-    "delete": "dtmnb.engine",
-    "destroy": "dtmnb.engine",
-    "read_state": "dtmnb.engine",
-    "show_status": "dtmnb.engine",
-    "state_history": "dtmnb.engine",
-    "state_diff": "dtmnb.engine",
-    "state_text": "dtmnb.engine",
-    "lock_status": "dtmnb.engine",
-    "force_unlock": "dtmnb.engine",
-    "errors": "dtmnb.errors",
-    "sandbox": "dtmnb.sandbox",
-    "views": "dtmnb.views",
-    "ui": "dtmnb.ui",
-    "show": "dtmnb.views",
-    "dependency_graph": "dtmnb.views",
-    "PendingApply": "dtmnb.ui",
-    "require_applied": "dtmnb.ui",
+    "show": "dtmnb.views", "PendingApply": "dtmnb.ui", "require_applied": "dtmnb.ui",
+    "errors": "dtmnb.errors", "sandbox": "dtmnb.sandbox", "views": "dtmnb.views", "ui": "dtmnb.ui",
 }
 
-__all__ = sorted(_public) + ["__version__"]
+__all__ = ["Config", "PendingApply", "__version__", "apply", "delete", "dependency_graph", "destroy", "errors",
+           "force_unlock", "load_config", "lock", "lock_status", "plan", "read_state", "require_applied", "sandbox", "show",
+           "show_status", "state_diff", "state_history", "state_text", "tools_frame", "ui", "views"]
 
 
-def __getattr__(name: str):
-    module = _public.get(name)
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'dtmnb' has no attribute '{name}'")
     mod = importlib.import_module(module)
@@ -51,5 +50,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return __all__

@@ -1,40 +1,44 @@
 """The ``dtmnb`` command, mirroring dtm: apply, plan, delete, destroy, show status, state, sandbox.
 
-Each verb is a function taking the parsed arguments and returning an exit code; ``main`` only
-parses, dispatches and maps errors to exit codes (0 ok, 1 a change failed, 2 bad config or usage).
+Each verb is a function taking the parsed arguments and the console and returning an exit code; ``main``
+only parses, dispatches and maps errors to exit codes (0 ok, 1 a change failed, 2 bad config or usage,
+3 a bug, 130 interrupted).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import traceback
+from typing import TYPE_CHECKING, Any, Callable, NoReturn
 
-from . import log
+from . import __version__
+from .console import TerminalConsole, attach
 from .errors import DtmnbError, UsageError
+from .report import SUCCESS, get_logger
 
-OK, FAILED, USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import Config
+
+OK, FAILED, USAGE, INTERNAL, INTERRUPTED = 0, 1, 2, 3, 130
+log = get_logger("cli")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse exits 2 on usage errors, as we want, with one clear line
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors, as we want, with one clear line
         self.print_usage(sys.stderr)
         print(f"dtmnb: error: {message}", file=sys.stderr)
         raise SystemExit(USAGE)
 
 
-def _config(args):
-    from .config import load_config
+def _config(args: argparse.Namespace) -> Config:
+    from .api import load_config
 
     return load_config(args.config_file)
 
 
-def _console(args):
-    from .console import TerminalConsole
-
-    return TerminalConsole(debug=args.debug, require_tty=True)
-
-
-def _print_frame(df, columns=None) -> None:
+def _print_frame(df: pd.DataFrame, columns: list[str] | None = None) -> None:
     import pandas as pd
 
     if df.empty:
@@ -44,60 +48,56 @@ def _print_frame(df, columns=None) -> None:
         print(view.to_string(index=False))
 
 
-def _finish(result) -> int:
-    if result.empty:
+def _finish(result: pd.DataFrame) -> int:
+    """0 when every change succeeded (or nothing was to do, or the user said no), else 1."""
+    if result.attrs.get("cancelled") or result.empty and not result.attrs.get("problem"):
         return OK
-    return FAILED if (result["status"] != "succeeded").any() and not _only_cancelled(result) else OK
+    bad = ~result["status"].isin(["succeeded", "unchanged"])
+    return FAILED if bad.any() or result.attrs.get("problem") else OK
 
 
-def _only_cancelled(result) -> bool:
-    return bool((result["error"] == "cancelled: not confirmed").all())
+def _run(operation: str) -> Callable[[argparse.Namespace, TerminalConsole], int]:
+    def command(args: argparse.Namespace, console: TerminalConsole) -> int:
+        from . import api
+
+        kwargs: dict[str, Any] = {"auto_approve": args.yes or None, "console": console,
+                                  "parallelism": args.parallelism}
+        if operation == "delete":
+            kwargs["force"] = args.force
+        return _finish(getattr(api, operation)(_config(args), **kwargs))
+
+    command.__name__ = f"cmd_{operation}"
+    return command
 
 
-def cmd_apply(args) -> int:
-    from . import engine
-
-    return _finish(engine.apply(_config(args), auto_approve=args.yes or None, console=_console(args)))
+cmd_apply, cmd_delete, cmd_destroy = _run("apply"), _run("delete"), _run("destroy")
 
 
-def cmd_delete(args) -> int:
-    from . import engine
+def cmd_plan(args: argparse.Namespace, console: TerminalConsole) -> int:
+    from . import api
 
-    return _finish(engine.delete(_config(args), force=args.force, auto_approve=args.yes or None,
-                                 console=_console(args)))
-
-
-def cmd_destroy(args) -> int:
-    from . import engine
-
-    return _finish(engine.destroy(_config(args), auto_approve=args.yes or None, console=_console(args)))
-
-
-def cmd_plan(args) -> int:
-    from . import engine
-
-    cfg = _config(args)
-    changes = engine.plan(cfg)
+    changes = api.plan(_config(args), console=console)
     if changes.empty:
         log.info("No changes done since last apply. There is nothing to do.")
         return OK
     _print_frame(changes, ["step", "action", "key", "reason"])
+    print(changes.attrs["summary"])
     return OK
 
 
-def cmd_show_status(args) -> int:
-    from . import engine
+def cmd_show_status(args: argparse.Namespace, console: TerminalConsole) -> int:
+    from . import api
 
     plugin, instance = args.plugin, args.id
     if args.all:
         plugin = instance = None
     elif plugin and not instance:
-        log.warn('Empty instance name. Maybe you forgot to add --id=INSTANCE_ID. The default value "default" '
-                 "will be used.")
+        log.warning('Empty instance name. Maybe you forgot to add --id=INSTANCE_ID. The default value "default" '
+                    "will be used.")
         instance = "default"
     elif instance and not plugin:
         raise UsageError("show status: -i/--id needs -p/--plugin too (or use -a for all tools)")
-    status = engine.show_status(_config(args), plugin=plugin, instance_id=instance)
+    status = api.show_status(_config(args), plugin=plugin, instance_id=instance)
     if status.empty:
         log.info("No resources found.")
         return OK
@@ -105,59 +105,72 @@ def cmd_show_status(args) -> int:
     return OK
 
 
-def cmd_state(args) -> int:
-    from . import engine
+def cmd_state(args: argparse.Namespace, console: TerminalConsole) -> int:
+    from . import api
 
     cfg = _config(args)
-    if args.state_command == "list":
-        state = engine.read_state(cfg)
+    what = args.state_command
+    if what == "list":
+        state = api.read_state(cfg)
         if state.empty:
-            log.info("No resources found.")
+            log.info("No resources found: the state is empty.")
         _print_frame(state, ["key", "name", "instance_id", "depends_on"])
-    elif args.state_command == "show":
-        sys.stdout.write(engine.state_text(cfg, args.version))
-    elif args.state_command == "history":
-        _print_frame(engine.state_history(cfg))
-    elif args.state_command == "diff":
-        _print_frame(engine.state_diff(cfg, args.a, args.b), ["key", "change", "fields"])
-    elif args.state_command == "lock":
-        lock = engine.lock_status(cfg)
+    elif what == "show":
+        text = api.state_text(cfg, args.version)
+        if not text:
+            log.info("The state is empty (no tools recorded).")
+        sys.stdout.write(text)
+    elif what == "history":
+        history = api.state_history(cfg)
+        if history.empty:
+            log.info("The state has no versions yet (nothing was ever written).")
+        _print_frame(history)
+    elif what == "diff":
+        diff = api.state_diff(cfg, args.a, args.b)
+        if diff.empty:
+            log.info(f"No differences between {diff.attrs['version_a']} and {diff.attrs['version_b']}.")
+        _print_frame(diff, ["key", "change", "fields"])
+    elif what == "lock":
+        lock = api.lock_status(cfg)
         if lock.empty:
             log.info("The state is not locked.")
         _print_frame(lock)
-    elif args.state_command == "unlock":
-        engine.force_unlock(cfg, args.lock_id)
-        log.success(f"Lock {args.lock_id} removed.")
+    elif what == "unlock":
+        api.force_unlock(cfg, args.lock_id)
+        log.log(SUCCESS, f"Lock {args.lock_id} removed.")
     return OK
 
 
-def cmd_sandbox(args) -> int:
+def cmd_sandbox(args: argparse.Namespace, console: TerminalConsole) -> int:
     from .sandbox import cli as sandbox_cli
 
-    return sandbox_cli.up(args) if args.sandbox_command == "up" else sandbox_cli.down(args)
+    return int(sandbox_cli.up(args) if args.sandbox_command == "up" else sandbox_cli.down(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dtmnb", description="DevStream's engine for notebooks and terminals.")
+    parser.add_argument("--version", action="version", version=f"dtmnb {__version__}")
     parser.add_argument("--debug", action="store_true", help="debug log lines and tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def with_config(p):
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("-f", "--config-file", default="config.yaml", help="main config file (default config.yaml)")
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         return p
 
-    p = with_config(sub.add_parser("apply", help="create or update tools as the config says"))
-    p.add_argument("-y", "--yes", action="store_true", help="apply without asking")
-    p.set_defaults(func=cmd_apply)
+    def running(name: str, text: str, verb: str) -> argparse.ArgumentParser:
+        p = with_config(sub.add_parser(name, help=text))
+        p.add_argument("-y", "--yes", action="store_true", help=f"{verb} without asking")
+        p.add_argument("--parallelism", type=_positive, default=1, metavar="N",
+                       help="run up to N independent changes at once (default 1, as dtm)")
+        return p
+
+    running("apply", "create or update tools as the config says", "apply").set_defaults(func=cmd_apply)
     with_config(sub.add_parser("plan", help="show what apply would do")).set_defaults(func=cmd_plan)
-    p = with_config(sub.add_parser("delete", help="delete the config's tools"))
-    p.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+    p = running("delete", "delete the config's tools", "delete")
     p.add_argument("--force", action="store_true", help="try to delete every config tool, even without state")
     p.set_defaults(func=cmd_delete)
-    p = with_config(sub.add_parser("destroy", help="delete every tool recorded in the state"))
-    p.add_argument("-y", "--yes", action="store_true", help="destroy without asking")
-    p.set_defaults(func=cmd_destroy)
+    running("destroy", "delete every tool recorded in the state", "destroy").set_defaults(func=cmd_destroy)
 
     show = sub.add_parser("show", help="show status").add_subparsers(dest="show_command", required=True,
                                                                     parser_class=_Parser)
@@ -192,26 +205,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.debug:
-        log.set_default_sink(log.StreamSink(debug=True))
-        log.debug("Log level is: debug.")
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        log.error("Interrupted.")
-        return 130
-    except DtmnbError as exc:
-        _report(args, exc)
-        return exc.exit_code
-    except Exception as exc:  # noqa: BLE001 - a bug: one line, and the traceback with --debug
-        _report(args, exc, internal=True)
-        return 3
+    console = TerminalConsole(debug=args.debug, require_tty=True)
+    with attach(console):
+        if args.debug:
+            log.debug("Log level is: debug.")
+        try:
+            return int(args.func(args, console))
+        except KeyboardInterrupt:
+            log.error("Interrupted.")
+            return INTERRUPTED
+        except DtmnbError as exc:
+            _report(args, exc)
+            return exc.exit_code
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, and the traceback with --debug
+            _report(args, exc, internal=True)
+            return INTERNAL
 
 
-def _report(args, exc: BaseException, internal: bool = False) -> None:
-    verb = {"apply": "Apply", "delete": "Delete", "destroy": "Destroy"}.get(args.command, args.command.capitalize())
+def _report(args: argparse.Namespace, exc: BaseException, internal: bool = False) -> None:
+    command = args.command if args.command != "state" else f"state {args.state_command}"
+    verb = {"apply": "Apply", "delete": "Delete", "destroy": "Destroy", "plan": "Plan"}.get(
+        command, f"dtmnb {command}")
     problems = getattr(exc, "problems", None) or [str(exc)]
     head = f"{verb} failed =>"
     if internal:

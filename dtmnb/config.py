@@ -14,7 +14,6 @@ from pathlib import Path
 
 import yaml
 
-from . import log
 from .errors import ConfigError
 
 BACKENDS = ("local", "s3")
@@ -207,8 +206,6 @@ class _Loader:
                 self.problems[after:] = [p for p in self.problems[after:] if "not valid YAML" not in p]
         if self.problems or state is None:
             self.fail()
-        for w in self.warnings:
-            log.warn(w)
         return Config(self.path, tools, state, variables or {}, form, self.warnings)
 
     # --- files and sections ---------------------------------------------------------------------

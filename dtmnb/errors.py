@@ -65,6 +65,15 @@ class OutputsReferenceError(DtmnbError):
     """Raised when a ``${{ NAME.INSTANCE.outputs.KEY }}`` reference names a tool or output the state lacks."""
 
 
+class ChangesFailedError(DtmnbError):
+    """Raised by ``apply(..., check=True)`` (and delete/destroy) when a change failed or was skipped;
+    ``result`` is the result DataFrame, as without ``check``."""
+
+    def __init__(self, message: str, result=None):
+        self.result = result
+        super().__init__(f"some changes did not succeed: {message}")
+
+
 class MissingDependencyError(DtmnbError):
     """Raised when an optional dependency (an extra) is needed but not installed; names the pip extra."""
 

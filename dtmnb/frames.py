@@ -1,9 +1,20 @@
-"""DataFrames the public API returns. Plain pandas frames; styled views live in views.py.
+"""DataFrames the public API returns, built from the engine's typed results. Styled views live in views.py.
 
 Dicts stay dicts and lists stay lists in cells; ``frame.attrs["dtmnb"]`` says what a frame is.
 pandas is imported here, on first use, not when ``import dtmnb`` runs.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .backends import LockInfo
+    from .config import Config
+    from .engine import Outcome, Plan, ToolStatus
+    from .engine.queries import VersionSummary
+    from .state import State, ToolState
 
 PLAN_COLUMNS = ["step", "key", "name", "instance_id", "action", "reason", "depends_on"]
 RESULT_COLUMNS = ["step", "key", "name", "instance_id", "action", "status", "error", "seconds"]
@@ -15,7 +26,7 @@ LOCK_COLUMNS = ["id", "operation", "who", "created", "version"]
 TOOLS_COLUMNS = ["key", "name", "instance_id", "depends_on", "options", "file", "line"]
 
 
-def _frame(rows, columns, kind: str, **attrs):
+def _frame(rows: list, columns: list[str], kind: str, **attrs: Any) -> pd.DataFrame:
     import pandas as pd
 
     df = pd.DataFrame(rows, columns=columns)
@@ -24,46 +35,42 @@ def _frame(rows, columns, kind: str, **attrs):
     return df
 
 
-def plan_frame(changes, operation: str = "apply"):
-    rows = [(c.step, c.tool.key, c.tool.name, c.tool.instance_id, c.action, c.reason, list(c.tool.depends_on))
-            for c in changes]
-    return _frame(rows, PLAN_COLUMNS, "plan", operation=operation)
+def plan_frame(plan: Plan) -> pd.DataFrame:
+    rows = [(c.step, c.key, c.tool.name, c.tool.instance_id, str(c.action), c.reason, list(c.tool.depends_on))
+            for c in plan.changes]
+    return _frame(rows, PLAN_COLUMNS, "plan", operation=str(plan.operation), summary=plan.summary())
 
 
-def result_frame(results, operation: str = "apply", cancelled=None):
-    rows = [(r.change.step, r.change.tool.key, r.change.tool.name, r.change.tool.instance_id, r.change.action,
-             r.status, r.error, round(r.seconds, 3)) for r in results]
-    rows += [(c.step, c.tool.key, c.tool.name, c.tool.instance_id, c.action, "skipped", "cancelled: not confirmed", 0.0)
-             for c in (cancelled or [])]
-    return _frame(rows, RESULT_COLUMNS, "result", operation=operation)
+def result_frame(outcome: Outcome) -> pd.DataFrame:
+    rows = [(r.change.step, r.change.key, r.change.tool.name, r.change.tool.instance_id, str(r.change.action),
+             str(r.status), r.error, round(r.seconds, 3)) for r in outcome.results]
+    return _frame(rows, RESULT_COLUMNS, "result", operation=str(outcome.plan.operation), problem=outcome.problem,
+                  cancelled=outcome.cancelled)
 
 
-def state_frame(state):
+def state_frame(state: State) -> pd.DataFrame:
     rows = [(s.key, s.name, s.instance_id, list(s.depends_on or []), s.options or {}, s.resource or {}, s.outputs)
             for s in (state.entries[k] for k in sorted(state.entries))]
     return _frame(rows, STATE_COLUMNS, "state")
 
 
-def tools_frame(cfg):
+def tools_frame(cfg: Config) -> pd.DataFrame:
     rows = [(t.key, t.name, t.instance_id, list(t.depends_on), t.options, t.file, t.line) for t in cfg.tools]
     return _frame(rows, TOOLS_COLUMNS, "tools")
 
 
-def status_frame(rows):
-    out = []
-    for entry, live, status, error in rows:
-        diffs = differences(entry.resource or {}, live or {}) if status == "drifted" else []
-        out.append((entry.key, entry.name, entry.instance_id, status, status in ("drifted", "gone"), diffs,
-                    entry.resource or {}, live, error))
+def status_frame(rows: list[ToolStatus]) -> pd.DataFrame:
+    out = [(r.entry.key, r.entry.name, r.entry.instance_id, r.status, r.status in ("drifted", "gone"),
+            [d.path for d in r.differences], r.entry.resource or {}, r.live, r.error) for r in rows]
     return _frame(out, STATUS_COLUMNS, "status")
 
 
-def history_frame(rows):
-    out = [(v.version_id, v.modified, v.size, count, v.is_latest) for v, count in rows]
+def history_frame(rows: list[VersionSummary]) -> pd.DataFrame:
+    out = [(r.version.version_id, r.version.modified, r.version.size, r.tools, r.version.is_latest) for r in rows]
     return _frame(out, HISTORY_COLUMNS, "history")
 
 
-def diff_frame(old, new, a: str, b: str):
+def diff_frame(old: State, new: State, a: str, b: str) -> pd.DataFrame:
     rows = []
     for key in sorted(set(old.entries) | set(new.entries)):
         before, after = old.get(key), new.get(key)
@@ -79,24 +86,16 @@ def diff_frame(old, new, a: str, b: str):
     return _frame(rows, DIFF_COLUMNS, "diff", version_a=a, version_b=b)
 
 
-def lock_frame(info):
+def lock_frame(info: LockInfo | None) -> pd.DataFrame:
     rows = [] if info is None else [(info.id, info.operation, info.who, info.created, info.version)]
     return _frame(rows, LOCK_COLUMNS, "lock")
 
 
-def _as_dict(s) -> dict:
+def _as_dict(s: ToolState | None) -> dict:
+    if s is None:
+        return {}
     return {"depends_on": list(s.depends_on or []), "options": s.options or {}, "resource": s.resource or {}}
 
 
-def differences(stored, live, prefix: str = "") -> list[str]:
-    """Dotted paths where two resources differ, e.g. ``['outputs.repoURL']``."""
-    if isinstance(stored, dict) and isinstance(live, dict):
-        paths = []
-        for k in sorted(set(stored) | set(live), key=str):
-            path = f"{prefix}{k}"
-            if k not in stored or k not in live:
-                paths.append(path)
-            else:
-                paths.extend(differences(stored[k], live[k], path + "."))
-        return paths
-    return [] if stored == live else [prefix.rstrip(".") or "(value)"]
+__all__ = ["diff_frame", "history_frame", "lock_frame", "plan_frame", "result_frame", "state_frame", "status_frame",
+           "tools_frame"]

@@ -1,16 +1,18 @@
-"""dtm-style log lines ("2022-05-30 17:07:59 ℹ [INFO]  Apply started.") sent to the active console.
+"""dtm's log line format ("2022-05-30 17:07:59 ℹ [INFO]  Apply started.") and where lines go.
 
-Plugins and the engine call ``log.info(...)`` etc.; where the line goes (terminal, notebook, a list in a
-test) is decided by the console that the engine made active with ``use_console``. Every line passes
-through ``redact`` so that a secret from the environment never reaches a log.
+The engine and plugins log to standard ``logging`` loggers under ``dtmnb``; :class:`ConsoleHandler`
+forwards those records to a console (terminal, notebook widget, a list in a test) as ``(level, message)``
+with the message's secrets removed. The sinks here write formatted lines to a stream or keep them in a list.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as _dt
-import os
+import logging
 import sys
+from typing import Any, Callable, TextIO
+
+from .redact import redact
+from .report import SUCCESS
 
 LEVELS = {
     "debug": ("λ", "[DEBUG] "),
@@ -21,7 +23,20 @@ LEVELS = {
     "fatal": ("✖", "[FATAL] "),
 }
 
-from .redact import redact
+
+def level_word(levelno: int) -> str:
+    """The dtm level word for a ``logging`` level number."""
+    if levelno >= logging.CRITICAL:
+        return "fatal"
+    if levelno >= logging.ERROR:
+        return "error"
+    if levelno >= logging.WARNING:
+        return "warn"
+    if levelno >= SUCCESS:
+        return "success"
+    if levelno >= logging.INFO:
+        return "info"
+    return "debug"
 
 
 def format_line(level: str, message: str, when: _dt.datetime | None = None) -> str:
@@ -30,77 +45,25 @@ def format_line(level: str, message: str, when: _dt.datetime | None = None) -> s
     return f"{stamp} {symbol} {tag} {redact(message)}"
 
 
-def separator(message: str) -> str:
-    return f"-------------------- [  {message}  ] --------------------"
-
-
-def default_stream():
-    """stderr, as dtm logs; stdout inside a notebook, where stderr is shown as an alarm (red)."""
-    from .ui import in_notebook
-
-    return sys.stdout if in_notebook() else sys.stderr
-
-
 class StreamSink:
-    """Writes formatted lines to a text stream (stderr by default, as dtm's logrus does)."""
+    """Writes formatted lines to a text stream (``stream_of()`` when none is given)."""
 
-    def __init__(self, stream=None, debug: bool = False):
+    def __init__(self, stream: TextIO | None = None, debug: bool = False,
+                 stream_of: Callable[[], TextIO] = lambda: sys.stderr):
         self.stream = stream
         self.debug = debug
+        self.stream_of = stream_of
 
     def __call__(self, level: str, message: str) -> None:
         if level == "debug" and not self.debug:
             return
-        print(format_line(level, message), file=self.stream or default_stream(), flush=True)
-
-
-_sink: contextvars.ContextVar = contextvars.ContextVar("dtmnb_log_sink", default=None)
-_default_sink = StreamSink()
-
-
-def set_default_sink(sink) -> None:
-    """Choose where log lines go when no console is active (e.g. a notebook prints them to stdout)."""
-    global _default_sink
-    _default_sink = sink
-
-
-@contextlib.contextmanager
-def use_sink(sink):
-    token = _sink.set(sink)
-    try:
-        yield sink
-    finally:
-        _sink.reset(token)
-
-
-def emit(level: str, message: str) -> None:
-    (_sink.get() or _default_sink)(level, message)
-
-
-def debug(message: str) -> None:
-    emit("debug", message)
-
-
-def info(message: str) -> None:
-    emit("info", message)
-
-
-def success(message: str) -> None:
-    emit("success", message)
-
-
-def warn(message: str) -> None:
-    emit("warn", message)
-
-
-def error(message: str) -> None:
-    emit("error", message)
+        print(format_line(level, message), file=self.stream or self.stream_of(), flush=True)
 
 
 class ListSink:
-    """Collects (level, message) pairs; for tests and for widgets that show a log panel."""
+    """Collects (level, message) pairs, secrets removed; for tests and widgets that show a log panel."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.records: list[tuple[str, str]] = []
 
     def __call__(self, level: str, message: str) -> None:
@@ -109,3 +72,20 @@ class ListSink:
     @property
     def messages(self) -> list[str]:
         return [m for _, m in self.records]
+
+
+class ConsoleHandler(logging.Handler):
+    """Forwards ``dtmnb`` log records to a console's ``log(level, message)``."""
+
+    def __init__(self, console: Any, level: int = logging.NOTSET):
+        super().__init__(level)
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.log(level_word(record.levelno), redact(record.getMessage()))
+        except Exception:  # noqa: BLE001 - logging must never break a run
+            self.handleError(record)
+
+
+__all__ = ["ConsoleHandler", "LEVELS", "ListSink", "StreamSink", "format_line", "level_word"]

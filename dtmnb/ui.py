@@ -1,6 +1,6 @@
 """The notebook confirmation: the plan with Apply / Cancel buttons that never blocks the cell.
 
-``dtmnb.engine.apply(cfg)`` in a notebook, without ``auto_approve``, returns a :class:`PendingApply`.
+``dtmnb.apply(cfg)`` in a notebook, without ``auto_approve``, returns a :class:`PendingApply`.
 The cell ends at once and shows the plan; clicking **Apply** (or calling ``.approve()``) runs the changes
 through ``runner(WidgetConsole(...))`` with a progress bar and a log panel in dtm's wording, then shows
 the result table. Nothing here waits for a click: a kernel cannot see a click while a cell runs
@@ -13,12 +13,12 @@ ipywidgets is imported only in this module, and only when a widget is built.
 from __future__ import annotations
 
 import html
-import sys
-from typing import Callable
+from typing import Any, Callable
 
-from . import log
-from .console import Console
+from .console import Console, in_notebook
 from .errors import UsageError, missing_dependency
+from .log import format_line
+from .redact import redact
 
 PENDING, RUNNING, APPLIED, CANCELLED, FAILED = "pending", "running", "applied", "cancelled", "failed"
 
@@ -29,18 +29,6 @@ _STATUS_STYLE = {
     CANCELLED: "color: #555; font-weight: bold;",
     FAILED: "color: #721c24; font-weight: bold;",
 }
-
-
-def in_notebook() -> bool:
-    """True when running inside an IPython kernel (Jupyter, nbclient, nbval), False in a terminal/script."""
-    if "IPython" not in sys.modules:  # not imported: certainly no kernel, and we do not import it
-        return False
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _widgets():
@@ -75,7 +63,7 @@ class WidgetConsole(Console):
     def log(self, level: str, message: str) -> None:
         if level == "debug" and not self.debug:
             return
-        line = log.format_line(level, message)  # format_line redacts secrets
+        line = format_line(level, message)  # format_line redacts secrets
         self.lines.append(line)
         self.output.append_stdout(line + "\n")
 
@@ -108,10 +96,11 @@ class PendingApply:
     ``apply_button``, ``cancel_button``, ``progress``, ``log``.
     """
 
-    def __init__(self, plan_frame, runner: Callable, operation: str = "apply"):
+    def __init__(self, plan_frame: Any, runner: Callable, operation: str = "apply", destructive: bool = True):
         self.plan = plan_frame
         self.runner = runner
         self.operation = operation
+        self.destructive = destructive
         self.status = PENDING
         self.result = None
         self.error: BaseException | None = None
@@ -127,7 +116,8 @@ class PendingApply:
                             f"{html.escape(_plural_changes(len(self.plan)))} ({html.escape(plan_view.summary())})."
                             f" Apply them?")
         self.plan_table = w.HTML(plan_view.to_html())
-        self.apply_button = w.Button(description="Apply", button_style="danger", icon="check",
+        self.apply_button = w.Button(description="Apply", button_style="danger" if self.destructive else "primary",
+                                     icon="check",
                                      tooltip=f"Run the {self.operation} now")
         self.cancel_button = w.Button(description="Cancel", icon="times", tooltip="Change nothing")
         self.progress = w.IntProgress(value=0, min=0, max=max(len(self.plan), 1),
@@ -173,8 +163,8 @@ class PendingApply:
         except BaseException as exc:  # noqa: BLE001 - recorded, shown, and re-raised by approve()
             self.error = exc
             text = str(exc).rstrip(".") or type(exc).__name__
-            self.log.append_stdout(log.format_line("error", f"{self.operation.capitalize()} failed => {text}.") + "\n")
-            self._set_status(FAILED, f"{self.operation} failed: {log.redact(text)}")
+            self.log.append_stdout(format_line("error", f"{self.operation.capitalize()} failed => {text}.") + "\n")
+            self._set_status(FAILED, f"{self.operation} failed: {redact(text)}")
             if not isinstance(exc, Exception):  # Ctrl-C / SystemExit: recorded, then let it go on
                 raise
             return
@@ -261,7 +251,7 @@ def require_applied(result):
                          f"apply the changes.")
     if result.status == RUNNING:
         raise NotAppliedError(f"the {result.operation} above is still running; run this cell again when it is done.")
-    raise NotAppliedError(f"the {result.operation} above failed: {log.redact(str(result.error))}")
+    raise NotAppliedError(f"the {result.operation} above failed: {redact(str(result.error))}")
 
 
 __all__ = ["NotAppliedError", "PendingApply", "WidgetConsole", "in_notebook", "require_applied"]

@@ -4,7 +4,7 @@ The engine returns plain DataFrames; these views only present them::
 
     dtmnb.views.show(dtmnb.plan(cfg))        # coloured plan: Create / Update / Delete
     dtmnb.views.show(result)                 # succeeded / failed / skipped
-    dtmnb.views.dependency_graph(cfg)        # SVG: tools as boxes, dependsOn edges
+    dtmnb.views.dependency_graph(cfg, plan)  # SVG: tools as boxes, dependsOn edges
 
 Every view has a deterministic ``__repr__`` (terminals, nbval's text/plain) and a ``_repr_html_`` built by
 pandas' Styler with a fixed table id, so stored notebook outputs do not change from run to run.
@@ -21,12 +21,12 @@ import pandas as pd
 
 ACTION_COLORS = {"create": "#d4edda", "update": "#fff3cd", "delete": "#f8d7da"}
 STATUS_COLORS = {
-    "succeeded": "#d4edda", "failed": "#f8d7da", "skipped": "#e2e3e5",
+    # apply/delete/destroy results
+    "succeeded": "#d4edda", "failed": "#f8d7da", "skipped": "#e2e3e5", "unchanged": "#f1f3f5",
     # drift (show_status)
-    "in sync": "#d4edda", "ok": "#d4edda", "unchanged": "#d4edda",
-    "drifted": "#fff3cd", "changed": "#fff3cd", "modified": "#fff3cd", "update": "#fff3cd",
-    "missing": "#f8d7da", "gone": "#f8d7da", "deleted": "#f8d7da", "removed": "#f8d7da",
-    "not in state": "#cce5ff", "added": "#d4edda", "new": "#cce5ff", "error": "#f8d7da",
+    "in sync": "#d4edda", "drifted": "#fff3cd", "gone": "#f8d7da", "error": "#f8d7da",
+    # state_diff
+    "added": "#d4edda", "changed": "#fff3cd", "removed": "#f8d7da",
 }
 NO_CHANGE_COLOR = "#f1f3f5"
 
@@ -433,19 +433,18 @@ def dependency_graph(cfg_or_plan, plan: pd.DataFrame | None = None, title: str =
     Parameters
     ----------
     cfg_or_plan : Config or DataFrame
-        A loaded config (every tool is drawn; actions come from ``plan`` or, when omitted, from
-        ``dtmnb.plan(cfg)``) or a plan DataFrame (only the changes, plus the tools they depend on).
+        A loaded config (every tool is drawn, coloured by ``plan``) or a plan DataFrame (only the
+        changes, plus the tools they depend on).
     plan : DataFrame, optional
-        The plan to colour a config's tools with; pass an empty frame to draw the config alone.
+        The plan to colour a config's tools with; without it the config is drawn alone
+        (``dtmnb.dependency_graph(cfg)`` plans first).
     """
     if isinstance(cfg_or_plan, pd.DataFrame):
         nodes, edges = _from_plan(cfg_or_plan)
         return DependencyGraph(nodes, edges, title)
     cfg = cfg_or_plan
     if plan is None:
-        from . import engine  # the config's planned actions; needs its state backend
-
-        plan = engine.plan(cfg)
+        plan = pd.DataFrame(columns=["step", "key", "name", "instance_id", "action", "reason", "depends_on"])
     actions = {str(r["key"]): str(r["action"]) for _, r in plan.iterrows()} if len(plan) else {}
     nodes, edges = [], []
     keys = {t.key for t in cfg.tools}

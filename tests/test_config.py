@@ -207,13 +207,14 @@ def test_a_variable_named_config_does_not_make_a_v010_file(tmp_path):
 
 
 def test_ignored_sections_are_logged_as_warnings(tmp_path, monkeypatch):
-    from dtmnb import log
+    import dtmnb
+    from dtmnb.console import QuietConsole
 
     monkeypatch.chdir(tmp_path)
     write(tmp_path, {"config.yaml": sections("toolFile: t.yaml\n" + LOCAL_CORE, "tools: []\n"),
                      "t.yaml": "tools: []\n"})
-    with log.use_sink(log.ListSink()) as sink:
-        load_config("config.yaml")
+    sink = QuietConsole()
+    dtmnb.load_config("config.yaml", console=sink)
     assert sink.records == [("warn", "config.yaml: toolFile is set, so the tools section written in this file "
                                      "is ignored (tools are read from t.yaml)")]
 

@@ -9,7 +9,7 @@ import yaml
 
 pytest.importorskip("github")
 
-from dtmnb import log  # noqa: E402
+from dtmnb.console import QuietConsole, attach  # noqa: E402
 from dtmnb.errors import PluginError  # noqa: E402
 from dtmnb.plugins import get_plugin  # noqa: E402
 from dtmnb.plugins import github_client  # noqa: E402
@@ -30,9 +30,8 @@ def plugin():
 
 @pytest.fixture
 def logs():
-    sink = log.ListSink()
-    with log.use_sink(sink):
-        yield sink
+    with attach(QuietConsole()) as console:
+        yield console
 
 
 def _error(call, *args) -> str:

@@ -235,8 +235,9 @@ tools:
 @pytest.fixture
 def notebook_cfg(tmp_path, monkeypatch):
     import dtmnb
+    from dtmnb import console
 
-    monkeypatch.setattr(ui, "in_notebook", lambda: True)
+    monkeypatch.setattr(console, "in_notebook", lambda: True)
     monkeypatch.setenv("DTMNB_AUTO_APPROVE", "")
     (tmp_path / "config.yaml").write_text(CONFIG)
     return dtmnb.load_config(tmp_path / "config.yaml")

@@ -12,7 +12,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from .. import log
+from ..report import get_logger
 from ..errors import PluginError
 from . import github_client as gc
 from ..schema import Option, OptionProblem, Schema
@@ -23,6 +23,7 @@ BOOTSTRAP_FILE = ".gitignore"
 BOOTSTRAP_MESSAGE = "Initialize the repository"
 SCAFFOLD_MESSAGE = "Scaffolding with DevStream (dtmnb github-repo-scaffolding-golang)"
 KNOWN_OPTIONS = ("owner", "org", "repo", "branch", "image_repo")
+log = get_logger("plugins.github-repo-scaffolding-golang")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Options:
             raise PluginError("github-repo-scaffolding-golang: options are illegal: " + "; ".join(problems))
         unknown = sorted(set(options or {}) - set(KNOWN_OPTIONS))
         if unknown:
-            log.warn(f"github-repo-scaffolding-golang ignores unknown option(s): {', '.join(unknown)}")
+            log.warning(f"github-repo-scaffolding-golang ignores unknown option(s): {', '.join(unknown)}")
         return cls(**values)
 
 
@@ -184,7 +185,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         except session.errors as exc:
             why = session.explain(exc, f"deleting the half-made repository {opts.full_name}")
             return f"The half-made repository could not be removed ({why}); delete it by hand."
-        log.warn(f"The half-made repository {opts.full_name} has been deleted.")
+        log.warning(f"The half-made repository {opts.full_name} has been deleted.")
         return f"The half-made repository {opts.full_name} has been deleted."
 
     @staticmethod

@@ -78,9 +78,7 @@ class LocalRepoScaffolding(Plugin):
         except OSError as exc:
             shutil.rmtree(target, ignore_errors=True)
             raise PluginError(f"local-repo-scaffolding: cannot write {target}: {exc.strerror or exc}") from None
-        from .. import log
-
-        log.info(f"The project {opts['repo']} has been rendered into {opts['output_dir']}/{opts['repo']}.")
+        self.log.info(f"The project {opts['repo']} has been rendered into {opts['output_dir']}/{opts['repo']}.")
         return self._resource(opts, target, rendered)
 
     def read(self, options: dict) -> dict | None:

@@ -1,0 +1,215 @@
+"""The public calls (``dtmnb.plan``, ``dtmnb.apply``, ...): a thin facade over the typed engine.
+
+Each call takes a loaded :class:`~dtmnb.config.Config` or a path to a config file, routes the engine's log
+lines to a console for its length, and turns the engine's typed results into DataFrames. Only here is it
+decided how to confirm an apply: ``auto_approve`` (or ``DTMNB_AUTO_APPROVE=1``), the Apply/Cancel widget in
+a notebook, or ``Continue? [y/n]`` on a terminal.
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Union
+
+from . import config as _config_module
+from . import engine, frames
+from . import console as _console
+from .console import Console, TerminalConsole, attach
+from .engine import Operation, Outcome, Status
+from .engine.queries import history, read_version, status, versions_to_compare
+from .errors import ChangesFailedError, UsageError
+from .report import get_logger
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import Config
+    from .ui import PendingApply
+    from .views import DependencyGraph
+
+ConfigLike = Union["Config", str, "os.PathLike[str]"]
+log = get_logger("api")
+
+
+def load_config(path: str | os.PathLike[str], console: Console | None = None) -> Config:
+    """Read a dtm config (the three-file form, one file split by ``---``, or the v0.10 form).
+
+    Raises one :class:`~dtmnb.errors.ConfigError` listing every problem, each with its file, line and fix.
+    What the loader ignored (e.g. a tools section shadowed by ``toolFile``) is logged as a warning.
+    """
+    with attach(console or Console()):
+        cfg = _config_module.load_config(path)
+        for warning in cfg.warnings:
+            log.warning(warning)
+    return cfg
+
+
+def _as_config(cfg: ConfigLike) -> Config:
+    if isinstance(cfg, _config_module.Config):
+        return cfg
+    if isinstance(cfg, (str, os.PathLike)):
+        return load_config(cfg)
+    raise UsageError(f"expected a config (dtmnb.load_config(\"config.yaml\")) or the path of a config file, "
+                     f"not {type(cfg).__name__}")
+
+
+def auto_approve_from_env(auto_approve: bool | None) -> bool:
+    """``auto_approve`` when given, else whether ``DTMNB_AUTO_APPROVE`` is set to a true word."""
+    if auto_approve is not None:
+        return bool(auto_approve)
+    return os.environ.get("DTMNB_AUTO_APPROVE", "").strip().lower() in {"1", "true", "yes", "y"}
+
+
+# ---- planning and running ---------------------------------------------------------------------------
+
+def plan(cfg: ConfigLike, console: Console | None = None) -> pd.DataFrame:
+    """The changes ``apply`` would make, as a DataFrame (one row per change, in execution order)."""
+    return frames.plan_frame(_plan(_as_config(cfg), console))
+
+
+def _plan(cfg: Config, console: Console | None = None) -> engine.Plan:
+    with attach(console or Console()):
+        return engine.make_plan(cfg, Operation.APPLY, engine.open_backend(cfg))[0]
+
+
+def apply(cfg: ConfigLike, auto_approve: bool | None = None, console: Console | None = None, *,
+          parallelism: int = 1, check: bool = False) -> pd.DataFrame | PendingApply:
+    """Plan and run the changes; the result DataFrame (columns step, key, name, instance_id, action, status,
+    error, seconds). A failed change does not raise: its row says ``failed`` and its dependents ``skipped``.
+
+    Confirmation: ``auto_approve=True`` (or ``DTMNB_AUTO_APPROVE=1``) runs at once; in a notebook, without
+    it, a :class:`~dtmnb.ui.PendingApply` with Apply/Cancel buttons is returned (its ``.result`` holds the
+    DataFrame after the click); on a terminal, ``Continue? [y/n]`` is asked.
+    ``parallelism`` runs up to that many independent changes at once. ``check=True`` raises
+    :class:`~dtmnb.errors.ChangesFailedError` (carrying the frame) when a change did not succeed.
+    """
+    return _operate(_as_config(cfg), Operation.APPLY, auto_approve, console, parallelism, check)
+
+
+def delete(cfg: ConfigLike, force: bool = False, auto_approve: bool | None = None, console: Console | None = None,
+           *, parallelism: int = 1, check: bool = False) -> pd.DataFrame | PendingApply:
+    """Delete the config's tools (only those in the state, unless ``force``), dependents first."""
+    return _operate(_as_config(cfg), Operation.DELETE, auto_approve, console, parallelism, check, force=force)
+
+
+def destroy(cfg: ConfigLike, auto_approve: bool | None = None, console: Console | None = None, *,
+            parallelism: int = 1, check: bool = False) -> pd.DataFrame | PendingApply:
+    """Delete every tool recorded in the state, whatever the config says, dependents first."""
+    return _operate(_as_config(cfg), Operation.DESTROY, auto_approve, console, parallelism, check)
+
+
+def _operate(cfg: Config, operation: Operation, auto_approve: bool | None, console: Console | None,
+             parallelism: int, check: bool, force: bool = False) -> pd.DataFrame | PendingApply:
+    chosen = console or Console()
+    with attach(chosen):
+        backend, the_plan, plugins = engine.prepare(cfg, operation, force=force)
+    if not the_plan.changes:
+        return frames.result_frame(Outcome(the_plan, []))
+
+    def run(run_console: Console) -> pd.DataFrame:
+        with attach(run_console):
+            outcome = engine.execute(cfg, the_plan, backend, plugins=plugins, progress=run_console.progress,
+                                     parallelism=parallelism)
+        result = frames.result_frame(outcome)
+        if check and not outcome.ok:
+            raise ChangesFailedError(_failure_summary(outcome), result)
+        return result
+
+    if auto_approve_from_env(auto_approve):
+        return run(chosen)
+    if console is None:
+        if _console.in_notebook():
+            from .ui import PendingApply
+
+            return PendingApply(frames.plan_frame(the_plan), run, operation=str(operation),
+                                destructive=the_plan.destructive)
+        chosen = TerminalConsole(require_tty=True)
+    if chosen.confirm(frames.plan_frame(the_plan)):
+        return run(chosen)
+    with attach(chosen):
+        log.info(f"{str(operation).capitalize()} cancelled: nothing was changed.")
+    return frames.result_frame(Outcome.not_confirmed(the_plan))
+
+
+def _failure_summary(outcome: Outcome) -> str:
+    failed = [r for r in outcome.results if r.status == Status.FAILED]
+    parts = [f"{r.change.key} {r.change.action}: {r.error}" for r in failed[:3]]
+    more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+    skipped = outcome.count(Status.SKIPPED)
+    tail = f"; {skipped} skipped" if skipped else ""
+    return "; ".join(parts) + more + tail + (f"; {outcome.problem}" if outcome.problem else "")
+
+
+# ---- reading -----------------------------------------------------------------------------------------
+
+def read_state(cfg: ConfigLike) -> pd.DataFrame:
+    """The state as a DataFrame, one row per tool (options, resource and outputs as dicts)."""
+    return frames.state_frame(engine.load_state(engine.open_backend(_as_config(cfg))))
+
+
+def state_text(cfg: ConfigLike, version_id: str | None = None) -> str:
+    """The raw state YAML, as stored (``version_id`` picks an older version where history is kept)."""
+    backend = engine.open_backend(_as_config(cfg))
+    data = backend.read_version(version_id) if version_id else backend.read().data
+    return data.decode("utf-8")
+
+
+def show_status(cfg: ConfigLike, plugin: str | None = None, instance_id: str | None = None) -> pd.DataFrame:
+    """Drift table: for each tool in the state, the stored resource vs what its plugin reads now."""
+    cfg = _as_config(cfg)
+    with attach(Console()):
+        rows = status(cfg, engine.load_state(engine.open_backend(cfg)), plugin, instance_id)
+    return frames.status_frame(rows)
+
+
+def state_history(cfg: ConfigLike) -> pd.DataFrame:
+    """Versions of the state (S3 object versions; local: current and backup), newest first."""
+    return frames.history_frame(history(engine.open_backend(_as_config(cfg))))
+
+
+def state_diff(cfg: ConfigLike, a: str | None = None, b: str | None = None) -> pd.DataFrame:
+    """Per-tool differences between two versions of the state (default: the previous and the latest)."""
+    backend = engine.open_backend(_as_config(cfg))
+    a, b = versions_to_compare(backend, a, b)
+    return frames.diff_frame(read_version(backend, a), read_version(backend, b), a, b)
+
+
+def lock_status(cfg: ConfigLike) -> pd.DataFrame:
+    """Who holds the state lock now (an empty frame when nobody does)."""
+    return frames.lock_frame(engine.open_backend(_as_config(cfg)).current_lock())
+
+
+def lock(cfg: ConfigLike, operation: str = "manual") -> pd.DataFrame:
+    """Take the state lock by hand (e.g. to keep others out during maintenance) and return it as a frame;
+    other runs then fail at once naming this holder. Release it with ``force_unlock(cfg, lock_id)``."""
+    return frames.lock_frame(engine.open_backend(_as_config(cfg)).acquire(operation))
+
+
+def force_unlock(cfg: ConfigLike, lock_id: str) -> pd.DataFrame:
+    """Remove a stale lock, given its id (see ``lock_status``). Returns the removed lock as a frame."""
+    return frames.lock_frame(engine.open_backend(_as_config(cfg)).force_unlock(lock_id))
+
+
+def tools_frame(cfg: ConfigLike) -> pd.DataFrame:
+    """The config's tools, one row each (key, name, instance_id, depends_on, options, file, line)."""
+    return frames.tools_frame(_as_config(cfg))
+
+
+def dependency_graph(cfg_or_plan: ConfigLike | pd.DataFrame, plan: pd.DataFrame | None = None,
+                     title: str = "Dependency graph") -> DependencyGraph:
+    """Tools as boxes and ``dependsOn`` as arrows, each coloured by its planned action (SVG).
+
+    Given a config, every tool is drawn, coloured by ``plan`` (computed with :func:`plan` when omitted);
+    given a plan DataFrame, only the changes and the tools they depend on.
+    """
+    import pandas as pd
+
+    from . import views
+
+    if isinstance(cfg_or_plan, pd.DataFrame):
+        return views.dependency_graph(cfg_or_plan, title=title)
+    cfg = _as_config(cfg_or_plan)
+    return views.dependency_graph(cfg, plan=frames.plan_frame(_plan(cfg)) if plan is None else plan, title=title)
+
+__all__ = ["apply", "auto_approve_from_env", "delete", "dependency_graph", "destroy", "force_unlock", "load_config",
+           "lock", "lock_status", "plan", "read_state", "show_status", "state_diff", "state_history", "state_text",
+           "tools_frame"]
