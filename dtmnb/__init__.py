@@ -18,8 +18,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from . import errors, sandbox, ui, views
-    from .api import (apply, delete, dependency_graph, destroy, force_unlock, load_config, lock, lock_status, plan,
-                      read_state, show_status, state_diff, state_history, state_text, tools_frame)
+    from .api import (apply, delete, dependency_graph, destroy, force_unlock, forget, import_tool, load_config, lock,
+                      lock_status, plan, read_state, show_status, state_diff, state_history, state_text,
+                      tools_frame)
     from .config import Config
     from .ui import PendingApply, require_applied
     from .views import show
@@ -29,14 +30,14 @@ _LAZY = {
     "load_config": "dtmnb.api", "plan": "dtmnb.api", "apply": "dtmnb.api", "delete": "dtmnb.api",
     "destroy": "dtmnb.api", "read_state": "dtmnb.api", "show_status": "dtmnb.api", "state_history": "dtmnb.api",
     "state_diff": "dtmnb.api", "state_text": "dtmnb.api", "lock_status": "dtmnb.api", "lock": "dtmnb.api", "force_unlock": "dtmnb.api",
-    "tools_frame": "dtmnb.api", "dependency_graph": "dtmnb.api",
+    "tools_frame": "dtmnb.api", "dependency_graph": "dtmnb.api", "import_tool": "dtmnb.api", "forget": "dtmnb.api",
     "Config": "dtmnb.config",
     "show": "dtmnb.views", "PendingApply": "dtmnb.ui", "require_applied": "dtmnb.ui",
     "errors": "dtmnb.errors", "sandbox": "dtmnb.sandbox", "views": "dtmnb.views", "ui": "dtmnb.ui",
 }
 
 __all__ = ["Config", "PendingApply", "__version__", "apply", "delete", "dependency_graph", "destroy", "errors",
-           "force_unlock", "load_config", "lock", "lock_status", "plan", "read_state", "require_applied", "sandbox", "show",
+           "force_unlock", "forget", "import_tool", "load_config", "lock", "lock_status", "plan", "read_state", "require_applied", "sandbox", "show",
            "show_status", "state_diff", "state_history", "state_text", "tools_frame", "ui", "views"]
 
 

@@ -15,6 +15,7 @@ from . import engine, frames
 from . import console as _console
 from .console import Console, TerminalConsole, attach
 from .engine import Operation, Outcome, Status
+from .engine import recovery
 from .engine.queries import history, read_version, status, versions_to_compare
 from .errors import ChangesFailedError, UsageError
 from .report import get_logger
@@ -130,6 +131,34 @@ def _operate(cfg: Config, operation: Operation, auto_approve: bool | None, conso
     return frames.result_frame(Outcome.not_confirmed(the_plan))
 
 
+def import_tool(cfg: ConfigLike, *refs: str, console: Console | None = None, check: bool = True) -> pd.DataFrame:
+    """Take existing things under management, like ``terraform import``: each ``NAME.INSTANCE`` (a tool of
+    the config, not yet in the state) is read with the tool's options and recorded in the state, under the
+    lock. Nothing is created or changed. Raises ChangesFailedError when one is not there (``check=False``
+    returns the result frame instead)."""
+    if not refs:
+        raise UsageError('import_tool needs the tools to import, e.g. import_tool(cfg, "local-file.readme")')
+    cfg = _as_config(cfg)
+    chosen = console or Console()
+    with attach(chosen):
+        backend, the_plan, plugins = engine.prepare(cfg, Operation.IMPORT, refs=list(refs))
+        outcome = engine.execute(cfg, the_plan, backend, plugins=plugins, progress=chosen.progress)
+    result = frames.result_frame(outcome)
+    if check and not outcome.ok:
+        raise ChangesFailedError(_failure_summary(outcome), result)
+    return result
+
+
+def forget(cfg: ConfigLike, *refs: str, console: Console | None = None) -> list[str]:
+    """Drop tools (``NAME.INSTANCE``) from the state without touching what they made, like ``terraform state
+    rm``; returns the state keys removed. The next plan shows them as Creates if the config still has them."""
+    if not refs:
+        raise UsageError('forget needs the tools to drop, e.g. forget(cfg, "local-file.readme")')
+    cfg = _as_config(cfg)
+    with attach(console or Console()):
+        return engine.forget(engine.open_backend(cfg), list(refs))
+
+
 def _failure_summary(outcome: Outcome) -> str:
     failed = [r for r in outcome.results if r.status == Status.FAILED]
     parts = [f"{r.change.key} {r.change.action}: {r.error}" for r in failed[:3]]
@@ -184,9 +213,16 @@ def lock(cfg: ConfigLike, operation: str = "manual") -> pd.DataFrame:
     return frames.lock_frame(engine.open_backend(_as_config(cfg)).acquire(operation))
 
 
-def force_unlock(cfg: ConfigLike, lock_id: str) -> pd.DataFrame:
-    """Remove a stale lock, given its id (see ``lock_status``). Returns the removed lock as a frame."""
-    return frames.lock_frame(engine.open_backend(_as_config(cfg)).force_unlock(lock_id))
+def force_unlock(cfg: ConfigLike, lock_id: str, console: Console | None = None) -> pd.DataFrame:
+    """Remove a stale lock, given its id (see ``lock_status``). Returns the removed lock as a frame; when its
+    run died mid-way, logs which of its changes the state does not record."""
+    backend = engine.open_backend(_as_config(cfg))
+    removed = backend.force_unlock(lock_id)
+    note = recovery.describe(removed, engine.load_state(backend)) if removed.intent else ""
+    if note:
+        with attach(console or Console()):
+            log.warning(f"Lock {lock_id} removed.{note}")
+    return frames.lock_frame(removed)
 
 
 def tools_frame(cfg: ConfigLike) -> pd.DataFrame:
@@ -210,6 +246,7 @@ def dependency_graph(cfg_or_plan: ConfigLike | pd.DataFrame, plan: pd.DataFrame 
     cfg = _as_config(cfg_or_plan)
     return views.dependency_graph(cfg, plan=frames.plan_frame(_plan(cfg)) if plan is None else plan, title=title)
 
-__all__ = ["apply", "auto_approve_from_env", "delete", "dependency_graph", "destroy", "force_unlock", "load_config",
+__all__ = ["apply", "auto_approve_from_env", "delete", "dependency_graph", "destroy", "force_unlock", "forget",
+           "import_tool", "load_config",
            "lock", "lock_status", "plan", "read_state", "show_status", "state_diff", "state_history", "state_text",
            "tools_frame"]

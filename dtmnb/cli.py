@@ -85,6 +85,12 @@ def cmd_plan(args: argparse.Namespace, console: TerminalConsole) -> int:
     return OK
 
 
+def cmd_import(args: argparse.Namespace, console: TerminalConsole) -> int:
+    from . import api
+
+    return _finish(api.import_tool(_config(args), *args.tools, console=console, check=False))
+
+
 def cmd_show_status(args: argparse.Namespace, console: TerminalConsole) -> int:
     from . import api
 
@@ -138,6 +144,8 @@ def cmd_state(args: argparse.Namespace, console: TerminalConsole) -> int:
     elif what == "unlock":
         api.force_unlock(cfg, args.lock_id)
         log.log(SUCCESS, f"Lock {args.lock_id} removed.")
+    elif what == "rm":
+        api.forget(cfg, *args.tools, console=console)
     return OK
 
 
@@ -171,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="try to delete every config tool, even without state")
     p.set_defaults(func=cmd_delete)
     running("destroy", "delete every tool recorded in the state", "destroy").set_defaults(func=cmd_destroy)
+    p = with_config(sub.add_parser("import", help="record existing things in the state (read, not changed)"))
+    p.add_argument("tools", nargs="+", metavar="NAME.INSTANCE", help="config tools to import")
+    p.set_defaults(func=cmd_import)
 
     show = sub.add_parser("show", help="show status").add_subparsers(dest="show_command", required=True,
                                                                     parser_class=_Parser)
@@ -192,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(state.add_parser("lock", help="who holds the state lock"))
     p = with_config(state.add_parser("unlock", help="remove a stale lock by its id"))
     p.add_argument("lock_id")
-    for name in ("list", "show", "history", "diff", "lock", "unlock"):
+    p = with_config(state.add_parser("rm", help="drop tools from the state, leaving what they made as it is"))
+    p.add_argument("tools", nargs="+", metavar="NAME.INSTANCE")
+    for name in ("list", "show", "history", "diff", "lock", "unlock", "rm"):
         state.choices[name].set_defaults(func=cmd_state)
 
     sandbox = sub.add_parser("sandbox", help="local S3 + GitHub-compatible servers").add_subparsers(
@@ -236,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(args: argparse.Namespace, exc: BaseException, internal: bool = False) -> None:
     command = args.command if args.command != "state" else f"state {args.state_command}"
-    verb = {"apply": "Apply", "delete": "Delete", "destroy": "Destroy", "plan": "Plan"}.get(
+    verb = {"apply": "Apply", "delete": "Delete", "destroy": "Destroy", "plan": "Plan", "import": "Import"}.get(
         command, f"dtmnb {command}")
     problems = getattr(exc, "problems", None) or [str(exc)]
     head = f"{verb} failed =>"

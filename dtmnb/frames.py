@@ -7,22 +7,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .engine.model import ABSENT
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from .backends import LockInfo
     from .config import Config
-    from .engine import Outcome, Plan, ToolStatus
+    from .engine import Difference, Outcome, Plan, ToolStatus
     from .engine.queries import VersionSummary
     from .state import State, ToolState
 
-PLAN_COLUMNS = ["step", "key", "name", "instance_id", "action", "reason", "depends_on"]
+PLAN_COLUMNS = ["step", "key", "name", "instance_id", "action", "reason", "depends_on", "diff"]
 RESULT_COLUMNS = ["step", "key", "name", "instance_id", "action", "status", "error", "seconds"]
 STATE_COLUMNS = ["key", "name", "instance_id", "depends_on", "options", "resource", "outputs"]
 STATUS_COLUMNS = ["key", "name", "instance_id", "status", "drifted", "differences", "stored", "live", "error"]
 HISTORY_COLUMNS = ["version_id", "modified", "size", "tools", "is_latest"]
 DIFF_COLUMNS = ["key", "change", "fields", "before", "after"]
-LOCK_COLUMNS = ["id", "operation", "who", "created", "version"]
+LOCK_COLUMNS = ["id", "operation", "who", "created", "version", "stale", "intent"]
 TOOLS_COLUMNS = ["key", "name", "instance_id", "depends_on", "options", "file", "line"]
 
 
@@ -36,9 +38,16 @@ def _frame(rows: list, columns: list[str], kind: str, **attrs: Any) -> pd.DataFr
 
 
 def plan_frame(plan: Plan) -> pd.DataFrame:
-    rows = [(c.step, c.key, c.tool.name, c.tool.instance_id, str(c.action), c.reason, list(c.tool.depends_on))
-            for c in plan.changes]
+    """One row per change; ``diff`` lists ``{"path", "before", "after"}`` for each attribute that caused it
+    (``before``/``after`` None when that side has no such attribute)."""
+    rows = [(c.step, c.key, c.tool.name, c.tool.instance_id, str(c.action), c.reason, list(c.tool.depends_on),
+             [diff_entry(d) for d in c.diff]) for c in plan.changes]
     return _frame(rows, PLAN_COLUMNS, "plan", operation=str(plan.operation), summary=plan.summary())
+
+
+def diff_entry(d: Difference) -> dict:
+    return {"path": d.path, "before": None if d.before is ABSENT else d.before,
+            "after": None if d.after is ABSENT else d.after}
 
 
 def result_frame(outcome: Outcome) -> pd.DataFrame:
@@ -87,7 +96,8 @@ def diff_frame(old: State, new: State, a: str, b: str) -> pd.DataFrame:
 
 
 def lock_frame(info: LockInfo | None) -> pd.DataFrame:
-    rows = [] if info is None else [(info.id, info.operation, info.who, info.created, info.version)]
+    rows = [] if info is None else [(info.id, info.operation, info.who, info.created, info.version,
+                                     info.holder_gone(), list(info.intent))]
     return _frame(rows, LOCK_COLUMNS, "lock")
 
 

@@ -12,6 +12,22 @@ from .errors import OutputsReferenceError
 REFERENCE = re.compile(r"\$\{\{\s*([^.\s{}]+)\.(\S+?)\.outputs\.([^\s{}]+?)\s*\}\}")
 
 
+def references_in(value) -> list[str]:
+    """The tools (``NAME.INSTANCE``) whose outputs ``value`` references, in order of appearance, once each."""
+    found: dict[str, None] = {}
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, dict):
+            todo.extend(reversed(list(v.values())))
+        elif isinstance(v, list):
+            todo.extend(reversed(v))
+        elif isinstance(v, str) and "${{" in v:
+            for m in REFERENCE.finditer(v):
+                found.setdefault(f"{m.group(1)}.{m.group(2)}")
+    return list(found)
+
+
 def resolve(value, state, *, strict: bool = True):
     """Return a copy of ``value`` with references replaced by outputs from ``state`` (a State).
 

@@ -214,3 +214,31 @@ def format_state(state: State) -> bytes:
                 state._rendered[key] = cached
             chunks.append(cached[2])
         return "".join(chunks).encode("utf-8")
+
+
+def storable_problem(value, what: str) -> str | None:
+    """None when ``value`` can be stored in the state and read back equal; else what is wrong, naming
+    the dotted field path and the type."""
+    from .limits import MAX_DEPTH
+
+    todo = [(value, what, 0)]
+    while todo:
+        v, path, depth = todo.pop()
+        if depth > MAX_DEPTH:
+            return f"{path} is nested more than {MAX_DEPTH} levels deep"
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if not isinstance(k, str):
+                    return f"{path} has a key {k!r} of type {type(k).__name__}; map keys must be text"
+                todo.append((item, f"{path}.{k}", depth + 1))
+        elif isinstance(v, list):
+            todo.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(v))
+        elif v is None or type(v) in (str, bool, float):
+            continue
+        elif type(v) is int:
+            if not -(1 << 63) <= v < (1 << 64):
+                return f"{path} is an integer outside 64 bits ({str(v)[:20]}...)"
+        else:
+            return (f"{path} is a {type(v).__name__}; a resource holds only text, numbers, booleans, null, lists "
+                    f"and maps with text keys")
+    return None

@@ -87,7 +87,7 @@ def test_local_scaffolding_renders_template_and_shows_drift(tmp_path):
 
     (project / "README.md").write_text("hand edit\n")
     changes = dtmnb.plan(cfg)
-    assert list(changes["action"]) == ["Update"]
+    assert list(changes["action"]) == ["Replace"]   # it cannot update in place: the plan says so
     assert "the folder will be deleted and rendered again" in changes.loc[0, "reason"]
     assert dtmnb.show_status(cfg).loc[0, "status"] == "drifted"
     dtmnb.apply(cfg, auto_approve=True, console=QuietConsole())

@@ -21,6 +21,7 @@ import datetime as _dt
 import getpass
 import json
 import os
+import re
 import socket
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -45,12 +46,14 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class WriteInfo:
-    """Why a version of the state was written: the run (its lock id), operation, tool and person."""
+    """Why a version of the state was written: the run (its lock id), operation, the tool whose change it
+    records and that change's step in the plan, and the person."""
 
     run_id: str
     operation: str
     tool: str = ""
     who: str = ""
+    step: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,22 @@ class LockInfo:
             return cls(id="", operation="unknown", who=f"unreadable lock {where}", created="", version="")
 
     def describe(self) -> str:
-        return f"{self.who}, operation '{self.operation}', since {self.created}, lock id {self.id}"
+        stale = " — that process is no longer running, so the lock is stale" if self.holder_gone() else ""
+        return f"{self.who}, operation '{self.operation}', since {self.created}, lock id {self.id}{stale}"
+
+    def holder_gone(self) -> bool | None:
+        """True when the holder ran on this host and its process has ended (the lock is stale); False when
+        it still runs; None when that cannot be told (another host, or an unreadable lock)."""
+        m = re.fullmatch(r".*@(?P<host>[^ ]+) \(pid (?P<pid>\d+)\)", self.who)
+        if not m or m["host"] != socket.gethostname():
+            return None
+        try:
+            os.kill(int(m["pid"]), 0)
+        except ProcessLookupError:
+            return True
+        except (PermissionError, OverflowError):
+            return False
+        return False
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import abc
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -61,14 +62,35 @@ Resource = dict[str, Any]
 @dataclass
 class PluginContext:
     """What a plugin may know about the run: ``base_dir`` is the folder relative paths resolve against
-    (the main config file's folder)."""
+    (the main config file's folder); ``config_tools`` the (plugin name, options) of every tool the config
+    itself has, as written."""
 
     base_dir: Path = field(default_factory=Path.cwd)
+    config_tools: tuple[tuple[str, dict], ...] = ()
 
     def resolve(self, value: str) -> Path:
         """``value`` as a path: absolute as written, relative ones against ``base_dir``."""
         p = Path(str(value)).expanduser()
         return p if p.is_absolute() else self.base_dir / p
+
+    def check_removable(self, target: Path, plugin: str, target_of: Callable[[dict], Path]) -> None:
+        """Refuse (PluginError) to remove ``target`` unless it lies inside the config's folder or the config
+        itself names it (``target_of(options)`` of one of its ``plugin`` tools): a state shared with others,
+        or edited by hand, must not decide what is deleted elsewhere on this machine."""
+        real = target.resolve()
+        if real.is_relative_to(self.base_dir.resolve()):
+            return
+        for name, options in self.config_tools:
+            try:
+                if name == plugin and target_of(options).resolve() == real:
+                    return
+            except PluginError:
+                continue
+        raise PluginError(
+            f"{plugin}: refusing to delete {target}: it is outside the config's folder ({self.base_dir}) and the "
+            f"config does not name it. The state says it is there, but the state may have been edited by hand or "
+            f"by someone else. If it really is yours, delete it yourself, then drop the tool from the state with "
+            f"`dtmnb state rm -f CONFIG NAME.INSTANCE`.")
 
 
 class Plugin(abc.ABC):
@@ -114,10 +136,8 @@ class Plugin(abc.ABC):
 
     @classmethod
     def identity_of(cls, options: dict) -> dict:
-        """The identity options' values (all options when the schema names none)."""
+        """The identity options' values ({} when the plugin declares none: its changes are Updates)."""
         names = cls.schema.identity if cls.schema is not None else ()
-        if not names:
-            return dict(options or {})
         return {n: (options or {}).get(n) for n in names}
 
     @classmethod

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 from ..errors import PluginError
 from ..schema import Option, Schema
@@ -34,7 +35,18 @@ class LocalFile(Plugin):
         return {"path": path, "sha256": digest, "size": len(data),
                 "outputs": {"path": path, "sha256": digest}}
 
+    def _target(self, options: dict) -> Path:
+        return self.context.resolve(self._options(options)[0])
+
     def create(self, options: dict) -> dict:
+        path, _ = self._options(options)
+        target = self.context.resolve(path)
+        if target.exists() or target.is_symlink():
+            raise PluginError(f"local-file: {target} already exists and dtmnb did not create it; it was left "
+                              f"untouched (remove it, choose another path, or import it)")
+        return self._write(options)
+
+    def _write(self, options: dict) -> dict:
         path, content = self._options(options)
         target = self.context.resolve(path)
         data = content.encode("utf-8")
@@ -58,12 +70,14 @@ class LocalFile(Plugin):
             raise PluginError(f"local-file: cannot read {target}: {exc.strerror or exc}") from None
 
     def update(self, options: dict, prior: dict) -> dict:
-        return self.create(options)
+        return self._write(options)
 
     def delete(self, options: dict) -> None:
         path, _ = self._options(options)
+        target = self.context.resolve(path)
+        self.context.check_removable(target, self.name, self._target)
         try:
-            self.context.resolve(path).unlink()
+            target.unlink()
         except FileNotFoundError:
             pass
         except OSError as exc:

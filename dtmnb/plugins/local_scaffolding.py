@@ -91,6 +91,7 @@ class LocalRepoScaffolding(Plugin):
 
     def delete(self, options: dict) -> None:
         target = self._target(self._options(options))
+        self.context.check_removable(target, self.name, lambda o: self._target(self._options(o)))
         try:
             shutil.rmtree(target)
         except FileNotFoundError:
