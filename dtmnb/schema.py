@@ -165,6 +165,25 @@ class Schema:
                 problems.extend(o.schema.check(value, path + "."))
         return problems
 
+    def describe(self, prefix: str = "") -> list[str]:
+        """One line per option (nested ones dotted): name, type, what it is, required/default/identity."""
+        lines = []
+        for o in self.options:
+            notes = [o.type]
+            if o.required:
+                notes.append("required")
+            if o.default not in (None, ""):
+                notes.append(f"default {_yaml_scalar(o.default)}")
+            if o.identity:
+                notes.append("identity")
+            if o.secret:
+                notes.append("secret")
+            text = f" — {o.description}" if o.description else ""
+            lines.append(f"{prefix}{o.name} ({', '.join(notes)}){text}")
+            if o.schema is not None:
+                lines += o.schema.describe(f"{prefix}{o.name}.")
+        return lines
+
     def template(self, indent: int = 0) -> str:
         """A YAML option template: each option with its default (or example) and its description."""
         lines = []

@@ -97,3 +97,22 @@ def test_local_scaffolding_renders_template_and_shows_drift(tmp_path):
     shutil.rmtree(project)
     assert list(dtmnb.plan(cfg)["action"]) == ["Create"]
     assert dtmnb.show_status(cfg).loc[0, "status"] == "gone"
+
+
+def test_a_broken_entry_point_is_a_clear_error_naming_it(monkeypatch):
+    ep = importlib.metadata.EntryPoint(name="broken", value="no_such_package.plugin:Thing", group="dtmnb.plugins")
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [ep] if group == "dtmnb.plugins" else [])
+    monkeypatch.setattr(plugins, "_entry_points_loaded", False)
+    monkeypatch.setattr(plugins, "_registry", dict(plugins._registry))
+    monkeypatch.setattr(plugins, "_entry_points", {})
+    with pytest.raises(PluginNotFoundError) as err:
+        plugins.get_plugin_class("broken")
+    message = str(err.value)
+    assert "the entry point `broken = no_such_package.plugin:Thing` (group dtmnb.plugins" in message
+    assert "ModuleNotFoundError" in message and "Reinstall or fix the package" in message
+
+
+def test_plugin_docstrings_list_options_and_outputs_from_the_schema():
+    doc = LocalFile.__doc__
+    assert "path (string, required, identity)" in doc and "content (string)" in doc
+    assert "sha256: the SHA-256 of its content" in doc

@@ -1,4 +1,4 @@
-"""Plugin registry: name -> dotted class path, imported on first use.
+"""Plugin registry: name -> class (or ``"module:Class"`` path, imported on first use).
 
 Built-ins are listed here; other packages add theirs through the ``dtmnb.plugins`` entry-point group
 (``name = "package.module:Class"``), registered as strings so nothing loads until a tool needs it.
@@ -9,18 +9,20 @@ import importlib
 from types import MappingProxyType
 
 from ..errors import DtmnbError, PluginNotFoundError
+from ..schema import did_you_mean
 from .base import Plugin, PluginContext
 
-_registry: dict[str, str | type] = {
+_registry: dict[str, str | type[Plugin]] = {
     "github-repo-scaffolding-golang": "dtmnb.plugins.github_scaffolding:GithubRepoScaffoldingGolang",
     "local-repo-scaffolding": "dtmnb.plugins.local_scaffolding:LocalRepoScaffolding",
     "local-file": "dtmnb.plugins.local_file:LocalFile",
 }
 registry = MappingProxyType(_registry)
+_entry_points: dict[str, str] = {}    # name -> how the entry point was written, for error messages
 _entry_points_loaded = False
 
 
-def register_plugin(name: str, target: str | type, clobber: bool = False) -> None:
+def register_plugin(name: str, target: str | type[Plugin], clobber: bool = False) -> None:
     """Register a plugin class (or its ``"module:Class"`` path) under ``name``."""
     if name in _registry and _registry[name] != target and not clobber:
         raise DtmnbError(f"a plugin named '{name}' is already registered ({_registry[name]})")
@@ -37,6 +39,9 @@ def _load_entry_points() -> None:
     for ep in entry_points(group="dtmnb.plugins"):
         if ep.name not in _registry:
             _registry[ep.name] = ep.value
+            dist = getattr(ep, "dist", None)
+            package = f", package {dist.name} {dist.version}" if dist is not None else ""
+            _entry_points[ep.name] = f"the entry point `{ep.name} = {ep.value}` (group dtmnb.plugins{package})"
 
 
 def plugin_names() -> list[str]:
@@ -45,20 +50,32 @@ def plugin_names() -> list[str]:
 
 
 def get_plugin_class(name: str) -> type[Plugin]:
+    """The class registered as ``name``; PluginNotFoundError (with did-you-mean) when none is or it cannot
+    be loaded."""
     _load_entry_points()
     target = _registry.get(name)
     if target is None:
         raise PluginNotFoundError(
-            f"unknown plugin '{name}'. Known plugins: {', '.join(plugin_names())}. "
-            f"A third-party plugin registers itself in the 'dtmnb.plugins' entry-point group.")
+            f"unknown plugin '{name}'{did_you_mean(name, _registry, chr(39))}. Known plugins: "
+            f"{', '.join(plugin_names())}. A third-party plugin registers itself in the 'dtmnb.plugins' "
+            f"entry-point group.")
     if isinstance(target, str):
-        module, _, cls = target.partition(":")
-        try:
-            target = getattr(importlib.import_module(module), cls)
-        except ImportError as exc:
-            raise PluginNotFoundError(f"plugin '{name}' ({target}) cannot be imported: {exc}") from None
+        target = _import(name, target)
         _registry[name] = target
     return target
+
+
+def _import(name: str, path: str) -> type[Plugin]:
+    source = _entry_points.get(name, f"'{path}'")
+    module, _, attr = path.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except Exception as exc:  # noqa: BLE001 - any failure to load a third-party plugin is reported the same way
+        raise PluginNotFoundError(f"plugin '{name}' cannot be loaded from {source}: {type(exc).__name__}: {exc}. "
+                                  f"Reinstall or fix the package that provides it.") from None
+    if not (isinstance(cls, type) and issubclass(cls, Plugin)):
+        raise PluginNotFoundError(f"plugin '{name}' from {source} is not a dtmnb.plugins.Plugin subclass")
+    return cls
 
 
 def get_plugin(name: str, context: PluginContext | None = None) -> Plugin:

@@ -104,6 +104,13 @@ class Plugin(abc.ABC):
     replace_on_update: ClassVar[bool] = False
     #: one line for people: what a Replace does to this kind of resource (shown in the plan)
     replace_note: ClassVar[str] = ""
+    #: the keys of ``resource["outputs"]`` other tools may reference, each with one line saying what it is
+    outputs: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if (cls.schema is not None or cls.outputs) and "Options (from its schema)" not in (cls.__doc__ or ""):
+            cls.__doc__ = ((cls.__doc__ or "").rstrip() + "\n\n" + reference(cls)).lstrip()
 
     def __init__(self, context: PluginContext | None = None):
         self.context = context or PluginContext()
@@ -148,6 +155,18 @@ class Plugin(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<Plugin {self.name}>"
+
+
+def reference(cls: type[Plugin]) -> str:
+    """The plugin's options and outputs for people, written from its ``schema`` and ``outputs``."""
+    lines = []
+    if cls.schema is not None:
+        lines.append("Options (from its schema):")
+        lines += [f"    {line}" for line in cls.schema.describe()]
+    if cls.outputs:
+        lines.append("Outputs (``${{ NAME.INSTANCE.outputs.KEY }}``):")
+        lines += [f"    {key}: {text}" for key, text in cls.outputs.items()]
+    return "\n".join(lines)
 
 
 __all__ = ["MAX_DEPTH", "Option", "OptionProblem", "Plugin", "PluginContext", "Resource", "Schema"]

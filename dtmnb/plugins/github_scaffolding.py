@@ -1,11 +1,4 @@
-"""Plugin ``github-repo-scaffolding-golang``: a GitHub repository holding a Go web-app scaffolding.
-
-Options (dtm's names): ``owner`` (the token's login, case-sensitive), ``org`` (if set, the repository
-is created in that organization instead), ``repo``, ``branch``, ``image_repo`` (the Helm chart's image).
-Create makes the repository, a first commit through the Contents API, then pushes the rendered template
-(``templates/go-webapp``) as one commit on ``branch`` with the Git Data API. Update deletes and re-creates.
-The resource is dtm's: ``{owner, org, repoName, outputs: {owner, org, repo, repoURL}}``.
-"""
+"""Plugin ``github-repo-scaffolding-golang``: a GitHub repository holding a Go web-app scaffolding (see the class)."""
 from __future__ import annotations
 
 import time
@@ -67,7 +60,13 @@ class Options:
 
 
 class GithubRepoScaffoldingGolang(Plugin):
-    """Creates ``owner/repo`` (or ``org/repo``) on GitHub and pushes the Go web-app scaffolding."""
+    """Creates ``owner/repo`` (or ``org/repo``) on GitHub and pushes the Go web-app scaffolding.
+
+    Create makes the repository (never over an existing one), a first commit through the Contents API, then
+    pushes the rendered template (``templates/go-webapp``) as one commit on ``branch`` with the Git Data API.
+    Any option change is a Replace: the repository is deleted and created again. The resource is dtm's:
+    ``{owner, org, repoName, outputs: {owner, org, repo, repoURL}}``. Needs ``GITHUB_TOKEN`` (scopes ``repo``
+    and ``delete_repo``); ``GITHUB_API_URL`` points it at GitHub Enterprise or the sandbox."""
 
     name = "github-repo-scaffolding-golang"
     schema = Schema((
@@ -79,6 +78,8 @@ class GithubRepoScaffoldingGolang(Plugin):
         Option("branch", "string", required=True, example="main", description="the branch that gets the scaffolding"),
         Option("image_repo", "string", example="owner/go-webapp", description="the container image (Helm chart)"),
     ))
+    outputs = {"owner": "the owner option", "org": "the org option", "repo": "the repository's name",
+               "repoURL": "https://github.com/<org or owner>/<repo>.git (the server's URL on GitHub Enterprise)"}
     replace_on_update = True
     replace_note = "the repository will be deleted and re-created"
 

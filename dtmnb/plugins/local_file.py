@@ -1,8 +1,4 @@
-"""``local-file``: manage one text file. Offline teaching plugin; a hand edit shows up as drift.
-
-Options: ``path`` (relative paths resolve against the config file's folder) and ``content``.
-Resource: ``{path, sha256, size, outputs: {path, sha256}}``.
-"""
+"""``local-file``: manage one text file (see the class)."""
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +11,12 @@ from .base import Plugin
 
 
 class LocalFile(Plugin):
+    """Manages one text file: an offline teaching plugin whose Read notices a hand edit (drift) or a deleted
+    file (Create). A content change is an in-place Update; a path change is a Replace. It never overwrites a
+    file it did not create, and deletes stay inside the config's folder unless the config names the file."""
+
     name = "local-file"
+    outputs = {"path": "the file's path, as written in the options", "sha256": "the SHA-256 of its content"}
     schema = Schema((
         Option("path", "string", required=True, identity=True, example="out/hello.txt",
                description="the file to manage; relative paths are read from the config file's folder"),

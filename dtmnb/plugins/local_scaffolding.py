@@ -1,10 +1,4 @@
-"""``local-repo-scaffolding``: the offline twin of ``github-repo-scaffolding-golang``.
-
-Renders the same Go web-app template into ``<output_dir>/<repo>/`` on disk instead of pushing it to
-GitHub. Same option names (``owner``, ``org``, ``repo``, ``branch``, ``image_repo``) plus ``output_dir``
-(default ``repos``, relative to the config file's folder). Read fingerprints the files, so a deleted
-folder plans a Create and a hand-edited or added file plans an Update (delete and re-render).
-"""
+"""``local-repo-scaffolding``: the offline twin of ``github-repo-scaffolding-golang`` (see the class)."""
 from __future__ import annotations
 
 import hashlib
@@ -17,6 +11,11 @@ from .scaffold_template import GO_WEBAPP, render_template, scaffold_variables
 
 
 class LocalRepoScaffolding(Plugin):
+    """Renders the Go web-app template of ``github-repo-scaffolding-golang`` into ``<output_dir>/<repo>/`` on
+    disk instead of pushing it to GitHub. Read fingerprints the files, so a deleted folder plans a Create and a
+    hand-edited or added file plans a Replace (the folder is deleted and rendered again). Deletes stay inside
+    the config's folder unless the config itself names the folder."""
+
     name = "local-repo-scaffolding"
     schema = Schema((
         Option("owner", "string", identity=True, example="IronCore864", description="the project's owner"),
@@ -28,6 +27,8 @@ class LocalRepoScaffolding(Plugin):
         Option("output_dir", "string", default="repos", identity=True,
                description="where the project folder goes; relative paths are read from the config file's folder"),
     ))
+    outputs = {"owner": "the owner option", "org": "the org option", "repo": "the project's name",
+               "path": "<output_dir>/<repo>", "repoURL": "the project folder as a file:// URL"}
     replace_on_update = True
     replace_note = "the folder will be deleted and rendered again"
 
