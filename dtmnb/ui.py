@@ -18,17 +18,14 @@ from typing import Any, Callable
 from .console import Console, in_notebook
 from .errors import UsageError, missing_dependency
 from .log import format_line
+from .palette import BOX_COLORS
+from .palette import style as pair_style
 from .redact import redact
 
 PENDING, RUNNING, APPLIED, CANCELLED, FAILED = "pending", "running", "applied", "cancelled", "failed"
 
-_STATUS_STYLE = {
-    PENDING: "color: #555;",
-    RUNNING: "color: #004085;",
-    APPLIED: "color: #155724; font-weight: bold;",
-    CANCELLED: "color: #555; font-weight: bold;",
-    FAILED: "color: #721c24; font-weight: bold;",
-}
+PAST = {"apply": "applied", "delete": "deleted", "destroy": "destroyed", "import": "imported"}
+CONTINUE = "Continue with the next cell (in JupyterLab: Run > Run Selected Cell and All Below)."
 
 
 def _widgets():
@@ -104,6 +101,7 @@ class PendingApply:
         self.status = PENDING
         self.result = None
         self.error: BaseException | None = None
+        self.log_lines: list[str] = []
         self._build()
 
     # -- widget ---------------------------------------------------------------------------------------
@@ -112,9 +110,8 @@ class PendingApply:
         from . import views
 
         plan_view = views.PlanView(self.plan, title=f"{self.operation.capitalize()} plan")
-        self.title = w.HTML(f"<b>dtmnb {html.escape(self.operation)}</b>: "
-                            f"{html.escape(_plural_changes(len(self.plan)))} ({html.escape(plan_view.summary())})."
-                            f" Apply them?")
+        self.summary = plan_view.summary()
+        self.title = w.HTML(self._title_html())
         self.plan_table = w.HTML(plan_view.to_html())
         self.apply_button = w.Button(description="Apply", button_style="danger" if self.destructive else "primary",
                                      icon="check",
@@ -126,7 +123,7 @@ class PendingApply:
         self.progress_box = w.HBox([self.progress, self.progress_label],
                                    layout=w.Layout(display="none"))
         self.status_line = w.HTML(self._status_html())
-        self.log = w.Output(layout=w.Layout(max_height="300px", overflow="auto"))
+        self.log = w.Output()   # no height limit: the last line (e.g. "Destroy finished.") is always in view
         self.result_table = w.HTML("")
         self.apply_button.on_click(lambda _b: self._run())
         self.cancel_button.on_click(lambda _b: self._cancel())
@@ -134,15 +131,27 @@ class PendingApply:
                               self.progress_box, self.status_line, self.log, self.result_table])
         self.widget.add_class("dtmnb-confirm")
 
+    def _title_html(self) -> str:
+        changes = html.escape(_plural_changes(len(self.plan)))
+        head = f"<b>dtmnb {html.escape(self.operation)}</b>: {changes} ({html.escape(self.summary)})."
+        ending = {PENDING: " Apply them?", RUNNING: " Running ...", APPLIED: f" Done: {PAST[self.operation]}.",
+                  CANCELLED: " Cancelled: nothing was changed.", FAILED: " Finished with errors."}
+        return head + ending[self.status]
+
     def _status_html(self, text: str | None = None) -> str:
         text = text or {PENDING: "waiting: click Apply to run the changes, or Cancel.",
                         RUNNING: f"running the {self.operation} ..."}.get(self.status, self.status)
-        return (f'<span class="dtmnb-status dtmnb-status-{self.status}" style="{_STATUS_STYLE[self.status]}">'
-                f"{html.escape(text)}</span>")
+        weight = "" if self.status in (PENDING, RUNNING) else " font-weight: bold;"
+        return (f'<span class="dtmnb-status dtmnb-status-{self.status}" style="{pair_style(BOX_COLORS[self.status])}'
+                f' padding: 2px 6px; border-radius: 3px;{weight}">{html.escape(text)}</span>')
 
     def _set_status(self, status: str, text: str | None = None) -> None:
         self.status = status
         self.status_line.value = self._status_html(text)
+        self.title.value = self._title_html()
+        if status not in (PENDING, RUNNING):
+            self.progress.bar_style = {APPLIED: "success", FAILED: "danger"}.get(status, "")
+            self._refresh_display()
 
     def _disable(self) -> None:
         self.apply_button.disabled = True
@@ -158,12 +167,16 @@ class PendingApply:
         self.progress.max = max(len(self.plan), 1)
         self.progress_box.layout.display = "flex"
         console = WidgetConsole(self.log, self.progress, self.progress_label)
+        self.log_lines = console.lines
         try:
             result = self.runner(console)
         except BaseException as exc:  # noqa: BLE001 - recorded, shown, and re-raised by approve()
             self.error = exc
             text = str(exc).rstrip(".") or type(exc).__name__
-            self.log.append_stdout(format_line("error", f"{self.operation.capitalize()} failed => {text}.") + "\n")
+            line = format_line("error", f"{self.operation.capitalize()} failed => {text}.")
+            self.log.append_stdout(line + "\n")
+            self.log_lines.append(line)
+            self.progress_label.value = "stopped"
             self._set_status(FAILED, f"{self.operation} failed: {redact(text)}")
             if not isinstance(exc, Exception):  # Ctrl-C / SystemExit: recorded, then let it go on
                 raise
@@ -180,18 +193,19 @@ class PendingApply:
         if result is not None:
             self.result_table.value = views.ResultView(result, title=f"{self.operation.capitalize()} result").to_html()
         self.progress.value = self.progress.max
+        self.progress_label.value = "done"
         if failed:
             self._set_status(FAILED, f"{self.operation} finished with errors: {failed} failed, {skipped} skipped, "
-                                     f"{n - failed - skipped} succeeded of {_plural_changes(n)}")
+                                     f"{n - failed - skipped} succeeded of {_plural_changes(n)}. {CONTINUE}")
         else:
-            past = {"apply": "applied", "delete": "deleted", "destroy": "destroyed"}.get(self.operation, "applied")
-            self._set_status(APPLIED, f"{past}: {_plural_changes(n)}")
+            self._set_status(APPLIED, f"{PAST[self.operation]}: {_plural_changes(n)}. {CONTINUE}")
 
     def _cancel(self) -> None:
         if self.status != PENDING:
             return
         self._disable()
-        self._set_status(CANCELLED, f"cancelled: nothing was changed ({_plural_changes(len(self.plan))} not applied)")
+        self._set_status(CANCELLED, f"cancelled: nothing was changed ({_plural_changes(len(self.plan))} not "
+                                    f"applied). Run the cell again to plan anew.")
 
     # -- public ----------------------------------------------------------------------------------------
     def approve(self):
@@ -212,17 +226,40 @@ class PendingApply:
     def __repr__(self) -> str:
         return f"<PendingApply {self.operation}: {_plural_changes(len(self.plan))}, status={self.status}>"
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
+    def _static_html(self) -> str:
+        """A still picture of the box as it is now (plan, status, log, result), for places that cannot run
+        widgets (a saved notebook opened without its kernel, GitHub, nbviewer, nbconvert)."""
+        log = ""
+        if self.log_lines:
+            text = html.escape("\n".join(self.log_lines))
+            log = f'<pre class="dtmnb-log" style="white-space: pre-wrap; font-size: 12px;">{text}</pre>'
+        return (f'<div class="dtmnb-confirm-static">{self.title.value}{self.plan_table.value}'
+                f"<p>{self.status_line.value}</p>{log}{self.result_table.value}</div>")
+
+    def _bundle(self, include: Any = None, exclude: Any = None) -> dict:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
         if isinstance(bundle, tuple):  # (data, metadata)
             bundle = bundle[0]
         bundle = dict(bundle)
         bundle["text/plain"] = repr(self)
-        # A still picture for places that cannot run widgets (GitHub, nbviewer, a notebook reopened without
-        # its kernel); Jupyter frontends with the widget manager prefer the live widget.
-        bundle["text/html"] = (f'<div class="dtmnb-confirm-static">{self.title.value}{self.plan_table.value}'
-                               f"<p>{self.status_line.value}</p>{self.result_table.value}</div>")
+        bundle["text/html"] = self._static_html()
         return bundle
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        # Jupyter frontends with the widget manager show the live widget; the others the still picture
+        return self._bundle(include, exclude)
+
+    def _ipython_display_(self) -> None:
+        """Shown as the cell's output with a display id, so the still picture can be replaced by the outcome
+        when the run ends: a saved notebook then shows what happened, not what was pending."""
+        from IPython.display import display
+
+        self._display = display(self._bundle(), raw=True, display_id=True)
+
+    def _refresh_display(self) -> None:
+        handle = getattr(self, "_display", None)
+        if handle is not None:
+            handle.update(self._bundle(), raw=True)
 
 
 class NotAppliedError(UsageError):

@@ -1,14 +1,15 @@
-"""Notebook views of dtmnb's frames: coloured tables and the dependency graph (presentation only).
+"""Notebook views of dtmnb's frames: coloured tables (presentation only).
 
-The engine returns plain DataFrames; these views only present them::
+The public calls return plain DataFrames; these views only present them::
 
-    dtmnb.views.show(dtmnb.plan(cfg))        # coloured plan: Create / Update / Delete
-    dtmnb.views.show(result)                 # succeeded / failed / skipped
-    dtmnb.views.dependency_graph(cfg, plan)  # SVG: tools as boxes, dependsOn edges
+    dtmnb.show(dtmnb.plan(cfg))        # coloured plan: Create / Update / Replace / Delete
+    dtmnb.show(result)                 # succeeded / failed / skipped / unchanged
 
-Every view has a deterministic ``__repr__`` (terminals, nbval's text/plain) and a ``_repr_html_`` built by
-pandas' Styler with a fixed table id, so stored notebook outputs do not change from run to run.
-Styler needs Jinja2 (the ``notebook`` extra); without it the HTML falls back to ``DataFrame.to_html``.
+Every view has a deterministic ``__repr__`` (terminals, nbval's text/plain) and a ``_repr_html_`` written
+here (no Jinja2 needed) with a fixed table id, so stored notebook outputs do not change from run to run.
+Rows are coloured with a text colour for each background (:mod:`dtmnb.palette`), so they read in light and
+dark themes; nested values are shown compactly with the whole value on hover, long text wraps at spaces.
+The dependency graph lives in :mod:`dtmnb.graphview` (re-exported here).
 """
 from __future__ import annotations
 
@@ -16,19 +17,13 @@ import html
 import itertools
 import json
 import math
+from typing import Any
 
 import pandas as pd
 
-ACTION_COLORS = {"create": "#d4edda", "update": "#fff3cd", "delete": "#f8d7da"}
-STATUS_COLORS = {
-    # apply/delete/destroy results
-    "succeeded": "#d4edda", "failed": "#f8d7da", "skipped": "#e2e3e5", "unchanged": "#f1f3f5",
-    # drift (show_status)
-    "in sync": "#d4edda", "drifted": "#fff3cd", "gone": "#f8d7da", "error": "#f8d7da",
-    # state_diff
-    "added": "#d4edda", "changed": "#fff3cd", "removed": "#f8d7da",
-}
-NO_CHANGE_COLOR = "#f1f3f5"
+from .graphview import DependencyGraph, dependency_graph
+from .palette import ACTION_COLORS, STATUS_COLORS, THEME_BORDER, Pair
+from .palette import style as pair_style
 
 # One table id per view, numbered in creation order: deterministic within a fresh kernel (nbval), and two
 # tables on one page never share an id (pandas' CSS rules are keyed by it).
@@ -41,12 +36,47 @@ def _reset_ids() -> None:
     _counter = itertools.count(1)
 
 
-def _cell_text(value) -> str:
+COMPACT = 72   # characters of a nested value shown in a cell; the whole value is on hover
+
+
+def _cell_text(value: Any) -> str:
+    if _is_diff(value):
+        return "\n".join(_diff_line(d) for d in value)
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False, default=str)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
+
+
+def _is_diff(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(d, dict) and set(d) == {"path", "before", "after"} for d in value)
+
+
+def _diff_line(d: dict) -> str:
+    def show(v: Any) -> str:
+        return "(none)" if v is None else json.dumps(v, ensure_ascii=False, default=str)
+    return f"{d['path']}: {show(d['before'])} -> {show(d['after'])}"
+
+
+def _cell_html(value: Any) -> str:
+    """A cell's HTML: escaped text; a nested value compact, with the whole value as its hover title."""
+    text = _cell_text(value)
+    if isinstance(value, (dict, list, tuple)) and not _is_diff(value) and len(text) > COMPACT:
+        short = text[:COMPACT - 1].rstrip() + "…"
+        return f'<span title="{html.escape(text)}">{html.escape(short)}</span>'
+    return html.escape(text)
+
+
+TABLE_CSS = (
+    "#{id} {{border-collapse: collapse; max-width: 100%; font-size: 13px; line-height: 1.4;}}"
+    "#{id} caption {{caption-side: top; text-align: left; font-weight: bold; padding: 2px 0; color: inherit;}}"
+    "#{id} th {{text-align: left; vertical-align: bottom; padding: 3px 8px; white-space: nowrap;"
+    " border-bottom: 1px solid " + THEME_BORDER + ";}}"
+    "#{id} td {{text-align: left; vertical-align: top; padding: 3px 8px; max-width: 34em;"
+    " white-space: pre-wrap; overflow-wrap: break-word; word-break: normal;}}"
+)
 
 
 def _plural(n: int, word: str) -> str:
@@ -59,7 +89,7 @@ class FrameView:
     kind = "frame"
     title = "Table"
     color_column: str | None = None
-    colors: dict[str, str] = {}
+    colors: dict[str, Pair] = {}
     hidden: tuple[str, ...] = ()
 
     def __init__(self, frame: pd.DataFrame, title: str | None = None, uuid: str | None = None,
@@ -81,10 +111,11 @@ class FrameView:
         cols = [c for c in self.frame.columns if c not in self.hidden]
         return self.frame.loc[:, cols]
 
-    def row_color(self, row) -> str:
+    def row_colors(self, row: pd.Series) -> Pair | None:
+        """The (background, text) colours of a row, or None for the theme's."""
         if self.color_column and self.color_column in row.index:
-            return self.colors.get(str(row[self.color_column]).lower(), "")
-        return ""
+            return self.colors.get(str(row[self.color_column]).lower())
+        return None
 
     def _formatters(self) -> dict:
         return {c: _cell_text for c in self.visible_frame().columns}
@@ -101,33 +132,41 @@ class FrameView:
     def __repr__(self) -> str:
         return self.to_text()
 
-    def styler(self):
-        """The pandas Styler behind the HTML (needs Jinja2); restyle it freely."""
-        # the index is hidden; a fresh one keeps Styler working on filtered/exploded frames (duplicate labels)
+    def styler(self) -> Any:
+        """A pandas Styler of the same table (needs Jinja2), to restyle freely; the HTML does not use it."""
         frame = self.visible_frame().reset_index(drop=True)
         full = self.frame.reset_index(drop=True)
 
-        def paint(row):
-            color = self.row_color(full.iloc[row.name])
-            return [f"background-color: {color}" if color else "" for _ in row]
+        def paint(row: pd.Series) -> list[str]:
+            pair = self.row_colors(full.iloc[row.name])
+            return [pair_style(pair) if pair else "" for _ in row]
 
         styler = frame.style.set_uuid(self.uuid).hide(axis="index").set_caption(html.escape(self.caption()))
         styler = styler.format(self._formatters(), escape="html")
-        if len(frame):
-            styler = styler.apply(paint, axis=1)
-        return styler.set_table_styles([
-            {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold;"},
-            {"selector": "td", "props": "text-align: left; vertical-align: top;"},
-            {"selector": "th", "props": "text-align: left;"},
-        ])
+        return styler.apply(paint, axis=1) if len(frame) else styler
 
     def to_html(self) -> str:
-        try:
-            return self.styler().to_html()
-        except ImportError:  # no Jinja2: plain table, still deterministic
-            frame = self.visible_frame()
-            table = frame.to_html(index=False, formatters=self._formatters(), escape=True)
-            return f"<p><b>{html.escape(self.caption())}</b></p>{table}"
+        """The table as HTML: deterministic, theme-aware, no Jinja2 needed."""
+        frame = self.visible_frame().reset_index(drop=True)
+        full = self.frame.reset_index(drop=True)
+        formatters = self._formatters()
+        table_id = f"T_{self.uuid}"
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        rows = []
+        for i in range(len(frame)):
+            pair = self.row_colors(full.iloc[i])
+            attr = f' style="{pair_style(pair)}"' if pair else ""
+            cells = []
+            for col in frame.columns:
+                value = frame.iat[i, frame.columns.get_loc(col)]
+                fmt = formatters.get(col, _cell_text)
+                text = html.escape(fmt(value)) if fmt is not _cell_text else _cell_html(value)
+                cells.append(f"<td>{text}</td>")
+            rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
+        css = TABLE_CSS.format(id=table_id)
+        return (f'<div class="dtmnb-view"><style>{css}</style><table id="{table_id}" class="dtmnb-table">'
+                f"<caption>{html.escape(self.caption())}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table></div>")
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -140,7 +179,10 @@ class PlanView(FrameView):
         if self.frame.empty:
             return "no changes"
         counts = self.frame["action"].astype(str).str.lower().value_counts()
-        return ", ".join(f"{counts.get(a, 0)} to {a}" for a in ("create", "update", "delete"))
+        actions = ["create", "update"] + (["replace"] if counts.get("replace", 0) else []) + ["delete"]
+        if counts.get("import", 0):
+            actions.append("import")
+        return ", ".join(f"{counts.get(a, 0)} to {a}" for a in actions)
 
 
 class ResultView(FrameView):
@@ -272,198 +314,6 @@ def show(obj, kind: str | None = None, **kwargs):
     if isinstance(obj, pd.DataFrame):
         return view(obj, kind, **kwargs)
     return obj
-
-
-# ------------------------------------------------------------------------------------------------------
-# Dependency graph
-# ------------------------------------------------------------------------------------------------------
-
-_LEGEND = (("Create", ACTION_COLORS["create"]), ("Update", ACTION_COLORS["update"]),
-           ("Delete", ACTION_COLORS["delete"]), ("no change", NO_CHANGE_COLOR))
-_STROKE = {"create": "#28a745", "update": "#d39e00", "delete": "#dc3545"}
-
-
-def _ref_to_key(ref: str) -> str:
-    """``name.instance`` (dependsOn form) -> ``name_instance`` (state key); keys pass through."""
-    ref = str(ref).strip()
-    if "." in ref:
-        name, _, inst = ref.rpartition(".")
-        return f"{name}_{inst}"
-    return ref
-
-
-class DependencyGraph:
-    """Tools as boxes, ``dependsOn`` as arrows (from the tool that runs first to the one that waits),
-    each box coloured by its planned action. Pure-Python SVG, identical for identical input."""
-
-    BOX_H, GAP_X, GAP_Y, PAD, CHAR_W = 46, 28, 56, 16, 7.2
-
-    def __init__(self, nodes: list[dict], edges: list[tuple[str, str]], title: str = "Dependency graph"):
-        self.nodes = nodes          # dicts: key, label, sub, action ("" = no change)
-        self.edges = edges          # (dependency key, dependent key)
-        self.title = title
-        self.svg = self._render()
-
-    # -- layout -------------------------------------------------------------------------------------
-    def _layers(self) -> list[list[dict]]:
-        by_key = {n["key"]: n for n in self.nodes}
-        deps = {k: [a for a, b in self.edges if b == k and a in by_key] for k in by_key}
-        depth: dict[str, int] = {}
-
-        def level(k, seen=()):
-            if k in depth:
-                return depth[k]
-            if k in seen:  # a cycle (config validation rejects these); draw it flat
-                return 0
-            d = 0 if not deps[k] else 1 + max(level(a, seen + (k,)) for a in deps[k])
-            depth[k] = d
-            return d
-
-        for n in self.nodes:
-            level(n["key"])
-        layers: list[list[dict]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-        for n in self.nodes:  # input order inside a layer (plan step order / config order)
-            layers[depth[n["key"]]].append(n)
-        return layers
-
-    def _box_w(self, n: dict) -> float:
-        return max(120.0, self.CHAR_W * max(len(n["label"]), len(n["sub"])) + 2 * 12)
-
-    def _render(self) -> str:
-        layers = self._layers()
-        pos: dict[str, tuple[float, float, float]] = {}
-        row_widths = [sum(self._box_w(n) for n in layer) + self.GAP_X * (len(layer) - 1) for layer in layers]
-        legend_w = 110 * len(_LEGEND)
-        width = max([legend_w, *row_widths, 200]) + 2 * self.PAD
-        top = self.PAD + 24 + 22
-        for i, layer in enumerate(layers):
-            x = (width - row_widths[i]) / 2
-            y = top + i * (self.BOX_H + self.GAP_Y)
-            for n in layer:
-                w = self._box_w(n)
-                pos[n["key"]] = (x, y, w)
-                x += w + self.GAP_X
-        height = top + len(layers) * (self.BOX_H + self.GAP_Y) - self.GAP_Y + self.PAD
-        if not layers:
-            height = top + self.PAD
-
-        f = lambda v: f"{v:.1f}".rstrip("0").rstrip(".")  # noqa: E731  (short, stable numbers)
-        out = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="dtmnb-graph" width="{f(width)}" '
-            f'height="{f(height)}" viewBox="0 0 {f(width)} {f(height)}" font-family="sans-serif" font-size="12">',
-            "<defs><marker id=\"dtmnb-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" "
-            "markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/>"
-            "</marker></defs>",
-            f'<rect x="0" y="0" width="{f(width)}" height="{f(height)}" fill="#ffffff"/>',
-            f'<text x="{f(self.PAD)}" y="{f(self.PAD + 12)}" font-size="14" font-weight="bold">'
-            f"{html.escape(self.title)}</text>",
-        ]
-        lx = self.PAD
-        for label, color in _LEGEND:
-            out.append(f'<rect x="{f(lx)}" y="{f(self.PAD + 22)}" width="14" height="14" fill="{color}" '
-                       f'stroke="#888"/><text x="{f(lx + 20)}" y="{f(self.PAD + 33)}">{label}</text>')
-            lx += 110
-        for a, b in self.edges:
-            if a not in pos or b not in pos:
-                continue
-            ax, ay, aw = pos[a]
-            bx, by, bw = pos[b]
-            x1, y1, x2, y2 = ax + aw / 2, ay + self.BOX_H, bx + bw / 2, by
-            mid = (y1 + y2) / 2
-            out.append(f'<path class="dtmnb-edge" data-from="{html.escape(a)}" data-to="{html.escape(b)}" '
-                       f'd="M {f(x1)} {f(y1)} C {f(x1)} {f(mid)} {f(x2)} {f(mid)} {f(x2)} {f(y2)}" '
-                       f'fill="none" stroke="#555" stroke-width="1.5" marker-end="url(#dtmnb-arrow)"/>')
-        for n in self.nodes:
-            x, y, w = pos[n["key"]]
-            action = n["action"].lower()
-            fill = ACTION_COLORS.get(action, NO_CHANGE_COLOR)
-            stroke = _STROKE.get(action, "#888")
-            out.append(
-                f'<g class="dtmnb-node" data-key="{html.escape(n["key"])}" data-action="{html.escape(action or "none")}">'
-                f'<title>{html.escape(n["key"])}: {html.escape(n["action"] or "no change")}</title>'
-                f'<rect x="{f(x)}" y="{f(y)}" width="{f(w)}" height="{self.BOX_H}" rx="6" fill="{fill}" '
-                f'stroke="{stroke}" stroke-width="1.5"/>'
-                f'<text x="{f(x + w / 2)}" y="{f(y + 19)}" text-anchor="middle" font-weight="bold">'
-                f'{html.escape(n["label"])}</text>'
-                f'<text x="{f(x + w / 2)}" y="{f(y + 36)}" text-anchor="middle" fill="#444">'
-                f'{html.escape(n["sub"])}</text></g>')
-        out.append("</svg>")
-        return "\n".join(out)
-
-    # -- reprs --------------------------------------------------------------------------------------
-    def __repr__(self) -> str:
-        lines = [f"{self.title}: {_plural(len(self.nodes), 'tool')}, {_plural(len(self.edges), 'edge')}"]
-        for n in self.nodes:
-            lines.append(f"  {n['key']} [{n['action'] or 'no change'}]")
-        for a, b in self.edges:
-            lines.append(f"  {a} -> {b}")
-        return "\n".join(lines)
-
-    def _repr_svg_(self) -> str:
-        return self.svg
-
-    def save(self, path) -> None:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(self.svg + "\n")
-
-
-def _from_plan(frame: pd.DataFrame) -> tuple[list[dict], list[tuple[str, str]]]:
-    nodes, edges, seen = [], [], set()
-    rows = frame.sort_values("step") if "step" in frame.columns else frame
-    for _, r in rows.iterrows():
-        key = str(r["key"])
-        name = str(r.get("name", key))
-        inst = str(r.get("instance_id", ""))
-        nodes.append({"key": key, "label": name, "sub": f"{inst} · {r['action']}" if inst else str(r["action"]),
-                      "action": str(r["action"])})
-        seen.add(key)
-        for dep in (r.get("depends_on") or []) if isinstance(r.get("depends_on"), (list, tuple)) else []:
-            edges.append((_ref_to_key(dep), key))
-    for a, _ in edges:  # a dependency with no change still gets a box
-        if a not in seen:
-            seen.add(a)
-            name, _, inst = a.rpartition("_")
-            nodes.append({"key": a, "label": name or a, "sub": f"{inst} · no change", "action": ""})
-    return nodes, edges
-
-
-def dependency_graph(cfg_or_plan, plan: pd.DataFrame | None = None, title: str = "Dependency graph"):
-    """Draw tools and their ``dependsOn`` edges as SVG, each tool coloured by its planned action.
-
-    Parameters
-    ----------
-    cfg_or_plan : Config or DataFrame
-        A loaded config (every tool is drawn, coloured by ``plan``) or a plan DataFrame (only the
-        changes, plus the tools they depend on).
-    plan : DataFrame, optional
-        The plan to colour a config's tools with; without it the config is drawn alone
-        (``dtmnb.dependency_graph(cfg)`` plans first).
-    """
-    if isinstance(cfg_or_plan, pd.DataFrame):
-        nodes, edges = _from_plan(cfg_or_plan)
-        return DependencyGraph(nodes, edges, title)
-    cfg = cfg_or_plan
-    if plan is None:
-        plan = pd.DataFrame(columns=["step", "key", "name", "instance_id", "action", "reason", "depends_on"])
-    actions = {str(r["key"]): str(r["action"]) for _, r in plan.iterrows()} if len(plan) else {}
-    nodes, edges = [], []
-    keys = {t.key for t in cfg.tools}
-    for t in cfg.tools:
-        action = actions.get(t.key, "")
-        nodes.append({"key": t.key, "label": t.name, "sub": f"{t.instance_id} · {action or 'no change'}",
-                      "action": action})
-        for dep in t.depends_on:
-            edges.append((_ref_to_key(dep), t.key))
-    for _, r in (plan.iterrows() if len(plan) else []):  # in the state, no longer in the config: a Delete
-        key = str(r["key"])
-        if key in keys:
-            continue
-        name = str(r["name"]) if "name" in r else key.rpartition("_")[0]
-        inst = str(r["instance_id"]) if "instance_id" in r else key.rpartition("_")[2]
-        nodes.append({"key": key, "label": name, "sub": f"{inst} · {r['action']}", "action": str(r["action"])})
-        deps = r["depends_on"] if "depends_on" in r and isinstance(r["depends_on"], (list, tuple)) else []
-        edges.extend((_ref_to_key(d), key) for d in deps)
-    return DependencyGraph(nodes, edges, title)
 
 
 __all__ = ["ACTION_COLORS", "STATUS_COLORS", "DependencyGraph", "DiffView", "FrameView", "HistoryView", "LockView",

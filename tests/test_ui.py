@@ -64,7 +64,7 @@ def test_click_apply_runs_once_and_fills_result():
     assert p.apply_button.disabled and p.cancel_button.disabled
     assert "applied: 2 change(s)" in p.status_line.value
     assert p.progress.value == p.progress.max == 2
-    assert p.progress_label.value == "Processing progress: 2/2."
+    assert p.progress_label.value == "done"          # the final state, not the last step (issue 11)
     text = log_text(p)
     assert "ℹ [INFO]  Start executing the plan." in text
     assert "✔ [SUCCESS]  Apply finished." in text
@@ -291,3 +291,48 @@ def test_interrupt_is_recorded_then_propagates():
     with pytest.raises(KeyboardInterrupt):
         p.approve()
     assert p.status == "failed" and "Apply failed => KeyboardInterrupt." in log_text(p)
+
+
+def test_final_state_is_complete_and_the_saved_picture_shows_the_outcome():
+    p = ui.PendingApply(PLAN, FakeRunner(fail_row=True))
+    assert "Apply them?" in p.title.value and p.apply_button.button_style == "danger"
+    p.approve()
+    assert "Finished with errors." in p.title.value and "Apply them?" not in p.title.value
+    assert p.progress.bar_style == "danger" and p.progress_label.value == "done"
+    picture = p._repr_mimebundle_()["text/html"]
+    assert "waiting: click Apply" not in picture
+    assert "Start executing the plan." in picture and "1 failed, 1 skipped" in picture
+    assert "Run Selected Cell and All Below" in picture
+
+
+def test_apply_is_red_only_when_the_plan_deletes_or_replaces():
+    assert ui.PendingApply(PLAN, FakeRunner(), destructive=False).apply_button.button_style == "primary"
+    assert ui.PendingApply(PLAN, FakeRunner(), destructive=True).apply_button.button_style == "danger"
+
+
+def test_display_is_updated_in_place_when_the_run_ends(monkeypatch):
+    shown = []
+
+    class Handle:
+        def update(self, obj, raw=False):
+            shown.append(("update", obj["text/html"]))
+
+    def fake_display(obj, raw=False, display_id=False):
+        shown.append(("display", obj["text/html"]))
+        return Handle()
+
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    p = ui.PendingApply(PLAN, FakeRunner())
+    p._ipython_display_()
+    p.apply_button.click()
+    assert [kind for kind, _ in shown] == ["display", "update"]
+    assert "waiting: click Apply" in shown[0][1] and "applied: 2 change(s)" in shown[1][1]
+
+
+def test_status_line_sets_its_text_colour_with_its_background():
+    p = ui.PendingApply(PLAN, FakeRunner())
+    assert "background-color: #cce5ff; color: #004085;" in p.status_line.value
+    p.cancel()
+    assert "background-color: #e2e3e5; color: #383d41;" in p.status_line.value

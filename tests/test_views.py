@@ -163,3 +163,52 @@ def test_filtered_and_exploded_frames_still_render():
     html = v.to_html()
     assert html.count("#d4edda") >= 1 and "<table" in html
     assert repr(v).startswith("Plan: 2 to create, 2 to update, 2 to delete")
+
+
+def test_every_colour_pair_reads_in_any_theme():
+    from dtmnb import palette
+
+    pairs = {**palette.ACTION_COLORS, **palette.STATUS_COLORS, **palette.BOX_COLORS, "no change": palette.NO_CHANGE}
+    weak = {name: round(palette.contrast(*pair), 2) for name, pair in pairs.items() if palette.contrast(*pair) < 4.5}
+    assert not weak
+
+
+def test_coloured_rows_set_their_text_colour_too():
+    html = views.show(RESULT, uuid="c").to_html()
+    assert 'style="background-color: #f8d7da; color: #721c24;"' in html
+    assert "white-space: pre-wrap" in html and "overflow-wrap: break-word" in html
+
+
+def test_nested_values_are_compact_with_the_whole_value_on_hover():
+    big = {"outputs": {f"key{i}": "x" * 20 for i in range(10)}}
+    frame = pd.DataFrame([{"key": "a_b", "name": "a", "instance_id": "b", "depends_on": [], "options": {},
+                           "resource": big, "outputs": big["outputs"]}])
+    html = views.show(frame, uuid="n").to_html()
+    assert "…</span>" in html and 'title="{&quot;outputs&quot;' in html
+    assert '"key9": "xxxxxxxxxxxxxxxxxxxx"' in repr(views.show(frame))          # the text view keeps it all
+
+
+def test_html_needs_no_jinja2(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "jinja2", None)       # as if it were not installed
+    html = views.show(PLAN, uuid="nj").to_html()
+    assert 'id="T_nj"' in html and "#fff3cd" in html
+
+
+def test_plan_diff_column_reads_as_path_before_after():
+    plan = PLAN.assign(diff=[[], [{"path": "options.content", "before": "a", "after": "b"}], []])
+    assert 'options.content: "a" -> "b"' in repr(views.show(plan))
+
+
+def test_graph_edges_for_instance_ids_with_dots():
+    plan = pd.DataFrame([
+        {"step": 1, "key": "local-file_a.b", "name": "local-file", "instance_id": "a.b", "action": "Create",
+         "depends_on": []},
+        {"step": 2, "key": "local-file_c", "name": "local-file", "instance_id": "c", "action": "Create",
+         "depends_on": ["local-file.a.b"]}])
+    g = views.dependency_graph(plan)
+    root = ET.fromstring(g.svg)
+    edges = [(e.get("data-from"), e.get("data-to")) for e in root.iter() if e.get("class") == "dtmnb-edge"]
+    assert edges == [("local-file_a.b", "local-file_c")]
+    assert 'style="fill: var(--jp-layout-color0, #ffffff)"' in g.svg       # follows the theme
