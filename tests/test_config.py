@@ -13,6 +13,7 @@ from dtmnb.config import Config, load_config
 from dtmnb.errors import ConfigError
 from dtmnb.plugins import Plugin
 
+from ._config_helpers import yaml_parser  # noqa: F401 - a fixture
 from .tutorial import seed_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
@@ -33,6 +34,11 @@ class StandIn(Plugin):
 
     def delete(self, options):
         return None
+
+
+@pytest.fixture(autouse=True)
+def _both_parsers(yaml_parser):
+    """Every test here runs on libyaml's C parser and again on the pure-Python fallback."""
 
 
 @pytest.fixture(autouse=True)

@@ -55,11 +55,11 @@ class PluginOptions:
 
     def plugin(self, entry: Entry) -> Any:
         """The tool's plugin class; None (after a problem) when there is none."""
-        from .. import plugins
-
         name = entry.tool.name
         if name in self.classes:
             return self.classes[name]
+        from .. import plugins
+
         known = plugins.plugin_names()
         cls = None
         line = _line_of(entry.doc, entry.src, entry.entry, "name", entry.tool.line or 1)
@@ -94,6 +94,8 @@ class PluginOptions:
         self.report(entry, found)
 
     def report(self, entry: Entry, found: list[OptionProblem]) -> None:
+        if not found:
+            return
         tool = entry.tool
         options = entry.entry.get("options")
         options_line = _line_of(entry.doc, entry.src, entry.entry, "options", tool.line or 1)

@@ -18,6 +18,8 @@ from .yamldoc import Doc
 
 _NAME_PATH = re.compile(r"[\w-]+(\.[\w-]+)*")
 _PLACEHOLDER = re.compile(r"\[\[(.*?)\]\]")
+_OTHER_BREAK = re.compile("[\r\x85\u2028\u2029]")
+_ANY_BREAK = re.compile("[\n\r\x85\u2028\u2029]")
 UNRENDERED = "dtmnb-undefined"   # stands in for a placeholder in error, so the tools can still be checked
 
 
@@ -46,11 +48,56 @@ class Renderer:
     def __init__(self, problems: Problems, vars_doc: Doc | None, where: str):
         self.problems, self.doc, self.where = problems, vars_doc, where
         self.vars = vars_doc.value if vars_doc is not None and isinstance(vars_doc.value, dict) else None
+        self.cache: dict[str, str] = {}
 
     def render(self, src: Source) -> Source:
         """The rendered text (file lines kept in ``lines``); problems are recorded."""
         if "[[" not in src.text:
             return src
+        if not _OTHER_BREAK.search(src.text):
+            before = len(self.problems.items)
+            fast = self.render_fast(src)
+            if fast is not None:
+                return fast
+            del self.problems.items[before:]   # a value with a line break: render again, line by line
+        return self.render_lines(src)
+
+    def render_fast(self, src: Source) -> Source | None:
+        """Render a text whose only line break is \\n, visiting only the lines with a placeholder; None when a
+        value would add a line break (line numbers then need :meth:`render_lines`)."""
+        text = src.text
+        missing: dict[str, list[int]] = {}
+        out: list[str] = []
+        changed: set[int] = set()
+        comments: set[int] = set()
+        pos = counted = 0
+        index = 1
+        i = text.find("[[")
+        while i != -1:
+            index += text.count("\n", counted, i)
+            counted = i
+            start = text.rfind("\n", 0, i) + 1
+            end = text.find("\n", i)
+            end = len(text) if end == -1 else end
+            old = text[start:end]
+            line = src.line(index)
+            if old.lstrip().startswith("#"):
+                comments.add(line)
+            new = self.render_line(old, src, line, missing)
+            if new != old:
+                if _ANY_BREAK.search(new):
+                    return None
+                changed.add(line)
+            out += (text[pos:start], new)
+            pos = end
+            i = text.find("[[", end)
+        out.append(text[pos:])
+        for name, where in missing.items():
+            self.report_missing(src, name, where, comments)
+        return Source(src.path, "".join(out), src.key, src.lines, frozenset(changed))
+
+    def render_lines(self, src: Source) -> Source:
+        """Render line by line, following the lines a multi-line value adds."""
         missing: dict[str, list[int]] = {}
         out: list[str] = []
         lines: list[int] = []
@@ -73,11 +120,19 @@ class Renderer:
         return Source(src.path, "".join(out), src.key, lines, frozenset(changed))
 
     def render_line(self, text: str, src: Source, line: int, missing: dict[str, list[int]]) -> str:
-        if "[[" in _PLACEHOLDER.sub("", text):
+        found = 0
+
+        def value(m: re.Match) -> str:
+            nonlocal found
+            found += 1
+            return self.value(m, src, line, missing)
+
+        new = _PLACEHOLDER.sub(value, text)
+        if text.count("[[") > found:
             self.problems.add(src.path, line, "`[[` without a closing `]]` on the same line: a variable is "
                                               "written `[[ name ]]`; for a nested YAML list put a space between "
                                               "the brackets: `[ [1, 2] ]`")
-        return _PLACEHOLDER.sub(lambda m: self.value(m, src, line, missing), text)
+        return new
 
     def report_missing(self, src: Source, name: str, where: list[int], comments: set[int]) -> None:
         also = ""
@@ -88,6 +143,9 @@ class Renderer:
 
     def value(self, m: re.Match, src: Source, line: int, missing: dict[str, list[int]]) -> str:
         inner = m.group(1).strip()
+        cached = self.cache.get(inner)
+        if cached is not None:
+            return cached
         if not _NAME_PATH.fullmatch(inner):
             if inner.startswith(".") and _NAME_PATH.fullmatch(inner[1:]):
                 self.problems.add(src.path, line, f"write [[ {inner[1:]} ]], without the dot: dtm adds the dot "
@@ -98,6 +156,8 @@ class Renderer:
                                                   f"space between the brackets: `[ [1, 2] ]`")
             return UNRENDERED
         text = self.lookup(inner, src, line)
+        if text is not None and text is not UNRENDERED:
+            self.cache[inner] = text
         if text is None:
             lines = missing.setdefault(inner, [])
             if line not in lines:

@@ -152,39 +152,45 @@ def _copy(value: Any) -> Any:
     return value
 
 
+def _height(value: Any) -> int:
+    """Levels of maps and lists in ``value`` (0 for a scalar), without recursion."""
+    best, todo = 0, [(value, 1)]
+    while todo:
+        v, depth = todo.pop()
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, list) else None
+        if items is not None:
+            best = max(best, depth)
+            todo.extend((x, depth + 1) for x in items)
+    return best
+
+
 class _Frame:
-    """A map or list being built."""
+    """A map or list being built: the parent's state is saved here while a child is open."""
 
-    __slots__ = ("container", "lines", "texts", "key", "ktext", "merges", "anchor", "start", "height", "line",
-                 "typed_keys")
+    __slots__ = ("container", "lines", "texts", "key", "ktext", "merges", "anchor", "start", "line")
 
-    def __init__(self, container: Any, line: int, anchor: str | None, start: int):
-        self.container = container
-        self.lines: Any = {} if isinstance(container, dict) else []
-        self.texts: dict = {}
-        self.key: Any = _NO_KEY
-        self.ktext: str = ""
-        self.merges: list = []
-        self.anchor = anchor
-        self.start = start
-        self.height = 1
-        self.line = line
+    def __init__(self, container: Any, lines: Any, texts: dict | None, key: Any, ktext: str, merges: list | None,
+                 anchor: str | None, start: int, line: int):
+        self.container, self.lines, self.texts, self.key, self.ktext = container, lines, texts, key, ktext
+        self.merges, self.anchor, self.start, self.line = merges, anchor, start, line
 
 
 class _Builder:
-    """Builds one document's value from parser events (see the module documentation)."""
+    """Builds one document's value from parser events (see the module documentation).
+
+    The loop keeps the open map or list in local variables (this is the hot path of loading a big config);
+    each enclosing one waits in a _Frame on ``stack``.
+    """
 
     def __init__(self, max_depth: int):
         self.max_depth = max_depth
-        self.frames: list[_Frame] = []
         self.info: dict[int, _Info] = {}
-        self.anchors: dict[str, tuple[Any, int, int] | None] = {}   # name -> (value, size, height); None: open
-        self.count = 0          # nodes decoded, aliases counted with their size (yaml.v3's decodeCount)
+        self.anchors: dict[str, tuple[Any, int] | None] = {}   # name -> (value, size); None while open
+        self.heights: dict[str, int] = {}
         self.aliased = 0        # of which inside aliases (yaml.v3's aliasCount)
         self.duplicates: list[tuple[int | None, int | None, str]] = []
-        self.root: Any = _NO_KEY
 
-    def run(self, get: Any) -> Doc:
+    def run(self, get: Any) -> Doc:  # noqa: C901 - one loop over event kinds, kept together for speed
         from yaml import events as ev
 
         get()                                           # StreamStart
@@ -192,72 +198,146 @@ class _Builder:
             return Doc(None)
         scalar, alias = ev.ScalarEvent, ev.AliasEvent
         mapping, sequence = ev.MappingStartEvent, ev.SequenceStartEvent
-        while self.root is _NO_KEY:
+        stack: list[_Frame] = []
+        info, resolve_, limit = self.info, resolve, MAX_INT_DIGITS
+        c: Any = None                                   # the open map or list (None: at the root)
+        lines: Any = None                               # its key lines (dict) or item lines (list)
+        texts: dict | None = None
+        key: Any = _NO_KEY
+        ktext = ""
+        merges: list | None = None
+        count = 0
+        while True:
             e = get()
             cls = type(e)
             if cls is scalar:
-                self.scalar(e)
+                count += 1
+                text = e.value
+                line = e.start_mark.line + 1
+                if e.tag is None and e.anchor is None:
+                    if e.style:
+                        value, source = text, None
+                    elif text == "<<" and key is _NO_KEY and c.__class__ is dict:
+                        value, source = _MERGE_KEY, None
+                    else:
+                        if len(text) > limit and _LONG_INT.fullmatch(text):
+                            self.too_long(text, e)
+                        rtag, value = resolve_(text)
+                        source = None if rtag == STR else text
+                else:
+                    value, source = self.scalar(e, key is _NO_KEY and c.__class__ is dict)
             elif cls is mapping or cls is sequence:
-                self.push({} if cls is mapping else [], e)
+                count += 1
+                line = e.start_mark.line + 1
+                if key is _NO_KEY and c.__class__ is dict:
+                    raise YamlProblems([(line, e.start_mark.column + 1, "a map or list cannot be a key here")])
+                if len(stack) >= self.max_depth:
+                    raise YamlProblems([(line, e.start_mark.column + 1, f"nested too deeply: more than "
+                                                                        f"{self.max_depth} levels of maps and lists")])
+                if e.anchor is not None:
+                    self.anchors[e.anchor] = None       # open: an alias to it inside is a cycle
+                    self.heights.pop(e.anchor, None)
+                stack.append(_Frame(c, lines, texts, key, ktext, merges, e.anchor, count, line))
+                if cls is mapping:
+                    c, lines = {}, {}
+                else:
+                    c, lines = [], []
+                texts, key, ktext, merges = None, _NO_KEY, "", None
+                continue
             elif cls is alias:
-                self.alias(e)
+                line = e.start_mark.line + 1
+                value, count = self.alias(e, len(stack), key is _NO_KEY and c.__class__ is dict, count)
+                source, text = None, "*" + e.anchor
             else:                                       # MappingEnd / SequenceEnd
-                self.pop()
+                f = stack.pop()
+                if merges:
+                    self.merge(c, lines, texts, merges)
+                info[id(c)] = _Info(f.line, lines, texts or {})
+                if f.anchor is not None:
+                    self.anchors[f.anchor] = (c, count - f.start + 1)
+                value, source, line, text = c, None, f.line, ""
+                c, lines, texts, key, ktext, merges = f.container, f.lines, f.texts, f.key, f.ktext, f.merges
+            # place the value in the open map or list
+            if c is None:
+                root = value
+                break
+            if c.__class__ is list:
+                if source is not None:
+                    if texts is None:
+                        texts = {}
+                    texts[len(c)] = source
+                c.append(value)
+                lines.append(line)
+            elif key is _NO_KEY:                        # the value is a key
+                if text in lines:
+                    self.duplicates.append((line, None, f"key `{text}` is written twice in the same map (also at "
+                                                        f"line {lines[text]}); keep one"))
+                else:
+                    lines[text] = line
+                key, ktext = value, text
+            else:
+                if key is _MERGE_KEY:
+                    if merges is None:
+                        merges = []
+                    merges.append((value, line))
+                elif key not in c:
+                    c[key] = value
+                    if source is not None:
+                        if texts is None:
+                            texts = {}
+                        texts[ktext] = source
+                key = _NO_KEY
         get()                                           # DocumentEnd: its look-ahead may find an error
         if self.duplicates:
             raise YamlProblems(self.duplicates)
-        return Doc(self.root, self.info)
+        return Doc(root, info)
 
-    # --- scalars ------------------------------------------------------------------------------
-    def scalar(self, e: Any) -> None:
-        line = e.start_mark.line + 1
-        self.count += 1
+    # --- the rarer kinds of node ----------------------------------------------------------------
+    def scalar(self, e: Any, is_key: bool) -> tuple[Any, str | None]:
+        """(value, source text if it differs) of a tagged or anchored scalar."""
         tag, text = e.tag, e.value
         if tag is None or tag == "!":
-            if e.style:                                 # quoted or block: text
-                value, is_str, source = text, True, None
-            elif text == "<<" and self.expects_key():
-                self.key(_MERGE_KEY, "<<", line)
-                return
+            if e.style:
+                value, source = text, None
+            elif text == "<<" and is_key:
+                value, source = _MERGE_KEY, None
             else:
                 if len(text) > MAX_INT_DIGITS and _LONG_INT.fullmatch(text):
                     self.too_long(text, e)
                 rtag, value = resolve(text)
-                is_str = rtag == STR
-                source = None if is_str else text
+                source = None if rtag == STR else text
         else:
-            value, is_str, source = self.tagged(_short_tag(tag), text, e, line)
-            if value is _MERGE_KEY:
-                self.key(_MERGE_KEY, "<<", line)
-                return
-        if e.anchor is not None:
-            self.anchors[e.anchor] = (value, 1, 0)
-        self.add(value, line, source, is_str, 0)
+            value, source = self.tagged(_short_tag(tag), text, e, is_key)
+        if e.anchor is not None and value is not _MERGE_KEY:
+            self.anchors[e.anchor] = (value, 1)
+            self.heights[e.anchor] = 0
+        return value, source
 
-    def tagged(self, tag: str, text: str, e: Any, line: int) -> tuple[Any, bool, str | None]:
-        """(value, counts as a string key, source text if it differs) of an explicitly tagged scalar."""
+    def tagged(self, tag: str, text: str, e: Any, is_key: bool) -> tuple[Any, str | None]:
+        """(value, source text if it differs) of an explicitly tagged scalar."""
+        line = e.start_mark.line + 1
         if tag == STR:
-            return text, True, None
+            return text, None
         if tag == MERGE:
-            return (_MERGE_KEY if text == "<<" and self.expects_key() else text), True, None
+            return (_MERGE_KEY if text == "<<" and is_key else text), None
         if tag == BINARY:
             try:
                 raw = base64.b64decode(re.sub(r"[\r\n]", "", text), validate=True)
             except (ValueError, binascii.Error):
                 raise YamlProblems([(line, None, f"{NOT_V3}: !!binary value contains invalid base64 data")]) from None
             try:
-                return raw.decode("utf-8"), False, text
+                return raw.decode("utf-8"), text
             except UnicodeDecodeError:
-                return raw, False, text
+                return raw, text
         if tag not in (NULL, BOOL, INT, FLOAT, TIME):
-            return text, False, None                   # an unknown or local tag: the text
+            return text, None                           # an unknown or local tag: the text
         if len(text) > MAX_INT_DIGITS and _LONG_INT.fullmatch(text):
             self.too_long(text, e)
         rtag, value = resolve(text)
         if rtag == tag:
-            return value, False, text
+            return value, text
         if tag == FLOAT and rtag == INT:
-            return float(value), False, text
+            return float(value), text
         raise YamlProblems([(line, None, f"{NOT_V3}: cannot decode {rtag} `{text}` as a {tag}")])
 
     @staticmethod
@@ -266,104 +346,42 @@ class _Builder:
                              f"a number with {len(text)} digits is longer than dtmnb reads (at most "
                              f"{MAX_INT_DIGITS} digits); quote it if it is text")])
 
-    # --- collections ----------------------------------------------------------------------------
-    def expects_key(self) -> bool:
-        return bool(self.frames) and self.frames[-1].key is _NO_KEY and isinstance(self.frames[-1].container, dict)
-
-    def push(self, container: Any, e: Any) -> None:
-        line = e.start_mark.line + 1
-        if self.expects_key():
-            raise YamlProblems([(line, e.start_mark.column + 1, "a map or list cannot be a key here")])
-        if len(self.frames) >= self.max_depth:
-            raise YamlProblems([(line, e.start_mark.column + 1,
-                                 f"nested too deeply: more than {self.max_depth} levels of maps and lists")])
-        self.count += 1
-        if e.anchor is not None:
-            self.anchors[e.anchor] = None               # open: an alias to it inside is a cycle
-        self.frames.append(_Frame(container, line, e.anchor, self.count))
-
-    def pop(self) -> None:
-        f = self.frames.pop()
-        if f.merges:
-            self.merge(f)
-        self.info[id(f.container)] = _Info(f.line, f.lines, f.texts)
-        if f.anchor is not None:
-            self.anchors[f.anchor] = (f.container, self.count - f.start + 1, f.height)
-        self.add(f.container, f.line, None, False, f.height)
-
-    def merge(self, f: _Frame) -> None:
+    def merge(self, d: dict, lines: dict, texts: dict | None, merges: list) -> None:
         """Apply ``<<`` merges: explicit keys win, then earlier merged maps over later ones."""
-        d = f.container
-        for value, line in f.merges:
+        for value, line in merges:
             sources = value if isinstance(value, list) else [value]
-            if not all(isinstance(s, dict) for s in sources) or not isinstance(value, (list, dict)):
-                raise YamlProblems([(line, None, f"{NOT_V3}: map merge requires map or sequence of maps as the value")])
+            if not isinstance(value, (list, dict)) or not all(isinstance(s, dict) for s in sources):
+                raise YamlProblems([(line, None, f"{NOT_V3}: map merge requires map or sequence of maps as the "
+                                                 f"value")])
             for src in sources:
-                info = self.info.get(id(src))
+                found = self.info.get(id(src))
                 for k, v in src.items():
-                    if k not in d:
-                        d[k] = v
-                        if info is not None and isinstance(info.lines, dict):
-                            ktext = k if isinstance(k, str) else str(k)
-                            f.lines.setdefault(ktext, info.lines.get(ktext, line))
-                            if ktext in info.texts:
-                                f.texts.setdefault(ktext, info.texts[ktext])
+                    if k in d:
+                        continue
+                    d[k] = v
+                    ktext = k if isinstance(k, str) else str(k)
+                    lines.setdefault(ktext, found.lines.get(ktext, line) if found else line)
+                    if found is not None and ktext in found.texts and texts is not None:
+                        texts.setdefault(ktext, found.texts[ktext])
 
-    def alias(self, e: Any) -> None:
-        name, line = e.anchor, e.start_mark.line + 1
+    def alias(self, e: Any, depth: int, is_key: bool, count: int) -> tuple[Any, int]:
+        """(a fresh copy of the anchored value, the node count with it); checks depth and aliasing bounds."""
+        name, line, column = e.anchor, e.start_mark.line + 1, e.start_mark.column + 1
         if name not in self.anchors:
-            raise YamlProblems([(line, e.start_mark.column + 1, f"{NOT_V3}: unknown anchor '{name}' referenced")])
+            raise YamlProblems([(line, column, f"{NOT_V3}: unknown anchor '{name}' referenced")])
         found = self.anchors[name]
         if found is None:
-            raise YamlProblems([(line, e.start_mark.column + 1, f"{NOT_V3}: anchor '{name}' value contains itself")])
-        value, size, height = found
-        if len(self.frames) + height > self.max_depth:
-            raise YamlProblems([(line, e.start_mark.column + 1,
-                                 f"nested too deeply: more than {self.max_depth} levels of maps and lists "
-                                 f"(through the alias *{name})")])
-        self.count += size
+            raise YamlProblems([(line, column, f"{NOT_V3}: anchor '{name}' value contains itself")])
+        value, size = found
+        if name not in self.heights:
+            self.heights[name] = _height(value)
+        if depth + self.heights[name] > self.max_depth:
+            raise YamlProblems([(line, column, f"nested too deeply: more than {self.max_depth} levels of maps and "
+                                               f"lists (through the alias *{name})")])
         self.aliased += size
-        if self.aliased > 100 and self.count > 1000 and self.aliased / self.count > _allowed_alias_ratio(self.count):
+        total = count + size
+        if self.aliased > 100 and total > 1000 and self.aliased / total > _allowed_alias_ratio(total):
             raise YamlProblems([(line, None, f"{NOT_V3}: document contains excessive aliasing")])
-        if self.expects_key():
-            if isinstance(value, (dict, list)):
-                raise YamlProblems([(line, e.start_mark.column + 1, "a map or list cannot be a key here")])
-            self.key(value, "*" + name, line)
-            return
-        self.add(_copy(value), line, None, isinstance(value, str), height)
-
-    # --- placing a value ------------------------------------------------------------------------
-    def key(self, key: Any, ktext: str, line: int) -> None:
-        f = self.frames[-1]
-        if ktext in f.lines:
-            self.duplicates.append((line, None, f"key `{ktext}` is written twice in the same map (also at line "
-                                                f"{f.lines[ktext]}); keep one"))
-        else:
-            f.lines[ktext] = line
-        f.key, f.ktext = key, ktext
-
-    def add(self, value: Any, line: int, source: str | None, is_str: bool, height: int) -> None:
-        if not self.frames:
-            self.root = value
-            return
-        f = self.frames[-1]
-        if height >= f.height:
-            f.height = height + 1
-        c = f.container
-        if c.__class__ is list:
-            if source is not None:
-                f.texts[len(c)] = source
-            c.append(value)
-            f.lines.append(line)
-            return
-        key = f.key
-        if key is _NO_KEY:                               # this scalar is a key
-            self.key(value, value if is_str else source if source is not None else str(value), line)
-            return
-        f.key = _NO_KEY
-        if key is _MERGE_KEY:
-            f.merges.append((value, line))
-        elif key not in c:
-            c[key] = value
-            if source is not None:
-                f.texts[f.ktext] = source
+        if is_key and isinstance(value, (dict, list)):
+            raise YamlProblems([(line, column, "a map or list cannot be a key here")])
+        return _copy(value), total
