@@ -111,23 +111,46 @@ def _parser(text: str) -> Any:
 
 
 def parse(text: str, max_depth: int) -> Doc:
-    """The first YAML document of ``text`` (None for an empty one). Raises :class:`YamlProblems`."""
+    """The first YAML document of ``text`` (None for an empty one). Raises :class:`YamlProblems`.
+
+    A syntax error found by libyaml is reported as PyYAML's pure-Python parser words and places it (the two
+    word it differently, and libyaml's look-ahead may stop at its own nesting limit first), so that a message
+    does not depend on how PyYAML was built."""
     import yaml
 
     parser = _parser(text)
     try:
         return _Builder(max_depth).run(parser.get_event)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(str(x) for x in (exc.context, exc.problem) if x) or "invalid YAML"
-        raise YamlProblems([(mark.line + 1 if mark else None, mark.column + 1 if mark else None,
-                             f"{NOT_YAML}: {what}")]) from None
+        if not isinstance(parser, yaml.SafeLoader):
+            _pure_problems(text, max_depth)
+        raise _syntax_problem(exc) from None
     except yaml.YAMLError as exc:   # e.g. a ReaderError: report what it says, without a traceback
         raise YamlProblems([(None, None, f"{NOT_YAML}: {str(exc).strip() or type(exc).__name__}")]) from None
     finally:
         dispose = getattr(parser, "dispose", None)
         if dispose:
             dispose()
+
+
+def _syntax_problem(exc: Any) -> YamlProblems:
+    mark = exc.problem_mark or exc.context_mark
+    what = " ".join(str(x) for x in (exc.context, exc.problem) if x) or "invalid YAML"
+    return YamlProblems([(mark.line + 1 if mark else None, mark.column + 1 if mark else None, f"{NOT_YAML}: {what}")])
+
+
+def _pure_problems(text: str, max_depth: int) -> None:
+    """Raise what reading ``text`` with the pure-Python parser finds wrong (a syntax error, or a bound that
+    libyaml's look-ahead did not reach); return when it finds nothing."""
+    import yaml
+
+    loader = yaml.SafeLoader(text)
+    try:
+        _Builder(max_depth).run(loader.get_event)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_problem(exc) from None
+    finally:
+        loader.dispose()
 
 
 def _short_tag(tag: str) -> str:
