@@ -37,8 +37,9 @@ class StandIn(Plugin):
 
 
 @pytest.fixture(autouse=True)
-def _both_parsers(yaml_parser):
+def _both_parsers(request):
     """Every test here runs on libyaml's C parser and again on the pure-Python fallback."""
+    request.getfixturevalue("yaml_parser")
 
 
 @pytest.fixture(autouse=True)
@@ -535,7 +536,8 @@ def test_all_problems_reported_at_once(tmp_path, monkeypatch):
         TOOLS_HEAD + tool("my_tool", "Bad") + tool(extra="  options: 3\n") + tool(extra="  dependsOn: [z.z]\n"))})
     assert message.startswith("invalid config config.yaml (7 problems):\n  - config.yaml:3: state.options: the s3 "
                               "state backend needs option 'bucket'")
-    for text in ["config.yaml:3: state.options: the s3 state backend needs option 'bucket'", "config.yaml:6: tool name `my_tool`",
+    for text in ["config.yaml:3: state.options: the s3 state backend needs option 'bucket'",
+                 "config.yaml:6: tool name `my_tool`",
                  "config.yaml:7: instanceID `Bad` is not valid", "config.yaml:10: options must be a map",
                  "config.yaml:11: tool a.x depends on z.z"]:
         assert text in message

@@ -20,7 +20,8 @@ CORE = "toolFile: tools.yaml\nstate:\n  backend: local\n"
 
 
 @pytest.fixture(autouse=True)
-def _both_parsers(yaml_parser, tmp_path, monkeypatch):
+def _both_parsers(request, tmp_path, monkeypatch):
+    request.getfixturevalue("yaml_parser")
     monkeypatch.chdir(tmp_path)
 
 
@@ -195,14 +196,15 @@ def test_nested_option_problems_point_at_the_nested_line(tmp_path, monkeypatch):
 def test_state_options_are_checked_by_the_backend_schema(tmp_path, state, expected):
     found = problems(files(tmp_path, "tools: []\n", "toolFile: tools.yaml\n" + state))
     assert len(found) == len(expected)
-    for text, problem in zip(expected, found):
+    for text, problem in zip(expected, found, strict=True):
         assert problem.startswith(text)
     assert all("hunter2" not in p for p in found)
 
 
 def test_state_options_keep_what_was_written(tmp_path):
-    cfg = load_config(files(tmp_path, "tools: []\n", "toolFile: tools.yaml\nstate:\n  backend: s3\n  options:\n"
-                                                     "    bucket: b\n    region: r\n    key: k\n    use_lockfile: off\n"))
+    config = "toolFile: tools.yaml\nstate:\n  backend: s3\n  options:\n    bucket: b\n    region: r\n    key: k\n" \
+             "    use_lockfile: off\n"
+    cfg = load_config(files(tmp_path, "tools: []\n", config))
     assert cfg.state.options == {"bucket": "b", "region": "r", "key": "k", "use_lockfile": "off"}
 
 
@@ -284,7 +286,7 @@ def test_options_nested_beyond_the_bound(tmp_path):
 
     path = files(tmp_path, f"tools:\n- name: local-file\n  instanceID: x\n  options: {nested(MAX_DEPTH + 1)}\n")
     found = problems(path)
-    assert len(found) == 1 and found[0].startswith(f"tools.yaml:4:") and "nested too deeply" in found[0]
+    assert len(found) == 1 and found[0].startswith("tools.yaml:4:") and "nested too deeply" in found[0]
     assert f"options may nest at most {MAX_DEPTH} levels deep" in found[0]
 
 
