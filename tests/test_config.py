@@ -37,9 +37,8 @@ class StandIn(Plugin):
 
 
 @pytest.fixture(autouse=True)
-def _both_parsers(request):
+def _both_parsers(yaml_parser):  # noqa: F811 - the fixture imported above
     """Every test here runs on libyaml's C parser and again on the pure-Python fallback."""
-    request.getfixturevalue("yaml_parser")
 
 
 @pytest.fixture(autouse=True)

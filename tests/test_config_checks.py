@@ -20,8 +20,7 @@ CORE = "toolFile: tools.yaml\nstate:\n  backend: local\n"
 
 
 @pytest.fixture(autouse=True)
-def _both_parsers(request, tmp_path, monkeypatch):
-    request.getfixturevalue("yaml_parser")
+def _both_parsers(yaml_parser, tmp_path, monkeypatch):  # noqa: F811 - the fixture imported above
     monkeypatch.chdir(tmp_path)
 
 
