@@ -69,8 +69,8 @@ def test_option_typo_unknown_plugin_missing_and_wrong_type_all_at_once(tmp_path)
         "read from the config file's folder); add `path: ...` under `options:`",
         "tools.yaml:11: tool local-file.note: option 'content' must be text, not integer 42; quote it: content: \"42\"",
         "tools.yaml:12: unknown plugin `lcoal-file` (did you mean `local-file`?); the plugins are: "
-        "github-repo-scaffolding-golang, local-file, local-repo-scaffolding (a third-party plugin registers itself "
-        "in the 'dtmnb.plugins' entry-point group)",
+        f"{', '.join(plugins.plugin_names())} (a third-party plugin registers itself in the 'dtmnb.plugins' "
+        "entry-point group)",
     ]
 
 
