@@ -85,3 +85,13 @@ def missing_dependency(package: str, extra: str, purpose: str) -> MissingDepende
         f"{purpose} needs the Python package '{package}', which is not installed. "
         f"Install it with: pip install 'dtmnb[{extra}]'"
     )
+
+
+class DependencyCycleError(UsageError):
+    """Raised when ``dependsOn`` entries form a loop. ``cycle`` lists the loop's nodes in dependency order
+    (``[a, b]`` for a -> b -> a)."""
+
+    def __init__(self, cycle: list):
+        self.cycle = list(cycle)
+        ring = " -> ".join(str(n) for n in self.cycle + self.cycle[:1])
+        super().__init__(f"dependency loop detected: {ring}; remove one of these dependsOn entries")

@@ -542,6 +542,9 @@ def test_concurrent_applies_exactly_one_proceeds(s3_target, tmp_path):
     the lock error, and the state left behind is valid and complete."""
     from dtmnb.state import parse_state
 
+    from dtmnb.plugins import register_plugin
+
+    register_plugin("slow-file", "dtmnb.plugins.local_file:LocalFile", clobber=True)  # the config is checked here too
     key = f"concurrent/{uuid.uuid4().hex[:12]}/devstream.state"
     tools = "tools:\n- name: slow-file\n  instanceID: one\n  options: {path: one.txt, content: hello}\n"
     cfg = _s3_config(tmp_path, s3_target, key, tools)

@@ -8,14 +8,44 @@ from pathlib import Path
 
 import pytest
 
+from dtmnb import plugins
+from dtmnb.console import attach
 from dtmnb.config import Config, load_config
 from dtmnb.errors import ConfigError
+from dtmnb.plugins import Plugin
 
+from ._config_helpers import yaml_parser  # noqa: F401 - a fixture
 from .tutorial import seed_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
 
 LOCAL_CORE = "state:\n  backend: local\n  options:\n    stateFile: devstream.state\n"
+# dtm plugins dtmnb does not ship, and the short names these tests use: third-party plugins without a schema
+STAND_INS = ("a", "b", "c", "fromfile", "inline", "githubactions-golang", "argocd", "argocdapp")
+
+
+class StandIn(Plugin):
+    """A third-party plugin that declares no option schema (its options are not checked)."""
+
+    def create(self, options):
+        return {}
+
+    def read(self, options):
+        return None
+
+    def delete(self, options):
+        return None
+
+
+@pytest.fixture(autouse=True)
+def _both_parsers(yaml_parser):  # noqa: F811 - the fixture imported above
+    """Every test here runs on libyaml's C parser and again on the pure-Python fallback."""
+
+
+@pytest.fixture(autouse=True)
+def _stand_in_plugins(monkeypatch):
+    for name in STAND_INS:
+        monkeypatch.setitem(plugins._registry, name, StandIn)
 
 
 def write(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -206,17 +236,22 @@ def test_a_variable_named_config_does_not_make_a_v010_file(tmp_path):
     assert cfg.form == "sections" and cfg.tools[0].options == {"c": "debug"}
 
 
-def test_ignored_sections_are_logged_as_warnings(tmp_path, monkeypatch):
+def test_ignored_sections_are_listed_then_logged_by_the_facade(tmp_path, monkeypatch):
+    """load_config only lists what it ignored; the facade (dtmnb.load_config) logs the warnings."""
     import dtmnb
     from dtmnb.console import QuietConsole
 
     monkeypatch.chdir(tmp_path)
     write(tmp_path, {"config.yaml": sections("toolFile: t.yaml\n" + LOCAL_CORE, "tools: []\n"),
                      "t.yaml": "tools: []\n"})
+    warning = "config.yaml: toolFile is set, so the tools section written in this file is ignored (tools are read from t.yaml)"
+    quiet = QuietConsole()
+    with attach(quiet):
+        cfg = load_config("config.yaml")
+    assert cfg.warnings == [warning] and quiet.records == []
     sink = QuietConsole()
     dtmnb.load_config("config.yaml", console=sink)
-    assert sink.records == [("warn", "config.yaml: toolFile is set, so the tools section written in this file "
-                                     "is ignored (tools are read from t.yaml)")]
+    assert sink.records == [("warn", warning)]
 
 
 # --- the v0.10 one-file form -----------------------------------------------------------------------
@@ -236,7 +271,7 @@ def test_options_mean_what_they_meant_to_dtm(tmp_path):
     """Options are decoded as dtm's yaml.v3 decodes them, so a state written by dtm plans no false drift."""
     cfg = load_config(write(tmp_path, {
         "config.yaml": "toolFile: tools.yaml\nstate:\n  backend: local\n",
-        "tools.yaml": "tools:\n- name: local-file\n  instanceID: x\n  options:\n    flag: yes\n    y: n\n"
+        "tools.yaml": "tools:\n- name: a\n  instanceID: x\n  options:\n    flag: yes\n    y: n\n"
                       "    mode: 0755\n    version: 1.10\n    on: off\n    list: [a, 1, true]\n",
     }))
     assert cfg.tools[0].options == {"flag": "yes", "y": "n", "mode": 493, "version": 1.1, "on": "off",
@@ -364,10 +399,11 @@ ERRORS = {
     "backend-missing": ({"config.yaml": "state:\n  options: {}\ntools: []\n"},
                         ["config.yaml:1: state backend is missing"]),
     "s3-missing-all": ({"config.yaml": "state:\n  backend: s3\ntools: []\n"},
-                       ["config.yaml:2: s3 backend: `bucket` is missing", "config.yaml:2: s3 backend: `region` is "
-                        "missing", "config.yaml:2: s3 backend: `key` is missing"]),
+                       ["config.yaml:2: state.options: the s3 state backend needs option 'bucket'",
+                        "config.yaml:2: state.options: the s3 state backend needs option 'region'",
+                        "config.yaml:2: state.options: the s3 state backend needs option 'key'"]),
     "s3-missing-key": ({"config.yaml": "state:\n  backend: s3\n  options: {bucket: b, region: r}\ntools: []\n"},
-                       ["1 problem", "s3 backend: `key` is missing"]),
+                       ["1 problem", "config.yaml:3: state.options: the s3 state backend needs option 'key'"]),
     # tools
     "name-missing": ({"config.yaml": sections(LOCAL_CORE, "tools:\n- instanceID: x\n")},
                      ["config.yaml:8: tool has no `name`"]),
@@ -502,8 +538,10 @@ def test_all_problems_reported_at_once(tmp_path, monkeypatch):
     message = load_error(tmp_path, monkeypatch=monkeypatch, files={"config.yaml": sections(
         "state:\n  backend: s3\n",
         TOOLS_HEAD + tool("my_tool", "Bad") + tool(extra="  options: 3\n") + tool(extra="  dependsOn: [z.z]\n"))})
-    assert message.startswith("invalid config config.yaml (7 problems):\n  - config.yaml:3: s3 backend")
-    for text in ["config.yaml:3: s3 backend: `bucket` is missing", "config.yaml:6: tool name `my_tool`",
+    assert message.startswith("invalid config config.yaml (7 problems):\n  - config.yaml:3: state.options: the s3 "
+                              "state backend needs option 'bucket'")
+    for text in ["config.yaml:3: state.options: the s3 state backend needs option 'bucket'",
+                 "config.yaml:6: tool name `my_tool`",
                  "config.yaml:7: instanceID `Bad` is not valid", "config.yaml:10: options must be a map",
                  "config.yaml:11: tool a.x depends on z.z"]:
         assert text in message

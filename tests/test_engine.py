@@ -5,7 +5,7 @@ import pytest
 
 import dtmnb
 from dtmnb.console import QuietConsole
-from dtmnb.errors import LockHeldError, PluginNotFoundError, StaleStateError
+from dtmnb.errors import ConfigError, LockHeldError, PluginNotFoundError, StaleStateError
 from dtmnb.state import parse_state
 
 from ._engine_helpers import Recorder, write_config
@@ -145,7 +145,14 @@ def test_unresolvable_reference_fails_the_change(tmp_path):
 
 
 def test_unknown_plugin_is_a_clear_error(tmp_path):
-    cfg = dtmnb.load_config(write_config(tmp_path, tools(tool(name="no-such-plugin", instance="a"))))
+    # the config names it: load_config says so, at its line, before anything runs (issue 8)
+    with pytest.raises(ConfigError, match="tools.yaml:2: unknown plugin `no-such-plugin`"):
+        dtmnb.load_config(write_config(tmp_path, tools(tool(name="no-such-plugin", instance="a"))))
+    # only the state names it (e.g. written by another dtmnb with more plugins): plan says so
+    cfg = dtmnb.load_config(write_config(tmp_path, tools(tool(instance="a"))))
+    run_apply(cfg)
+    state = tmp_path / "devstream.state"
+    state.write_text(state.read_text().replace("recorder", "no-such-plugin"))
     with pytest.raises(PluginNotFoundError, match="unknown plugin 'no-such-plugin'"):
         dtmnb.plan(cfg)
 

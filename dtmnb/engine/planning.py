@@ -60,10 +60,7 @@ class Plugins:
 def ordered(tools: list[Tool]) -> list[list[Tool]]:
     """dtm's dependency batches of ``tools`` (config order inside a batch)."""
     by_ref = {t.ref: t for t in tools}
-    try:
-        batches = dependency_batches([t.ref for t in tools], {t.ref: t.depends_on for t in tools})
-    except ValueError as exc:
-        raise UsageError(f"{exc} (dependsOn and outputs references together)") from None
+    batches = dependency_batches(list(by_ref), {t.ref: t.depends_on for t in tools})
     return [[by_ref[r] for r in batch] for batch in batches]
 
 
