@@ -71,7 +71,7 @@ class GithubActionsGolang(Plugin):
         Option("branch", "string", required=True, example="main",
                description="the branch that gets the workflows; they build pushes to it and pull requests into it"),
         Option("language", "map", required=True, description="the language the workflows set up", schema=Schema((
-            Option("name", "string", required=True, example="go", description="go"),
+            Option("name", "string", required=True, example="go", description="the language: go"),
             Option("version", "string", example="1.21",
                    description="the Go version (quote it); empty: the go line of go.mod"),
         ))),
