@@ -210,3 +210,21 @@ def test_secret_values_have_no_http_route(github_env):
                  "/repos/IronCore864/acts/actions/secrets/DOCKERHUB_TOKEN"):
         r = _api(github_env, "GET", path)
         assert "nowhere-to-be-read" not in r.text
+
+
+def test_workflow_files_need_the_workflow_scope(github_env):
+    _repo(github_env)
+    g = fast_github(github_env.url, github_env.server.add_token("IronCore864", ["repo"]))
+    repo = g.get_repo("IronCore864/acts")
+    repo.create_file("docs/a.md", "fine", "a")  # other paths need only 'repo'
+    with pytest.raises(UnknownObjectException):
+        repo.create_file(".github/workflows/ci.yml", "m", "name: ci\n")
+    parent = repo.get_git_commit(repo.get_branch("main").commit.sha)
+    with pytest.raises(UnknownObjectException):
+        repo.create_git_tree([github.InputGitTreeElement(".github/workflows/ci.yml", "100644", "blob", content="x")],
+                             base_tree=parent.tree)
+    github_env.client().get_repo("IronCore864/acts").create_file(".github/workflows/ci.yml", "m", "name: ci\n")
+    sha = repo.get_contents(".github/workflows/ci.yml").sha  # reading needs no extra scope
+    with pytest.raises(UnknownObjectException):
+        repo.delete_file(".github/workflows/ci.yml", "m", sha)
+    assert ".github/workflows/ci.yml" in github_env.server.repo_files("IronCore864", "acts")

@@ -348,3 +348,17 @@ def test_missing_repository_and_branch(github_env, plugin):
     github_env.client().get_user().create_repo("go-demo")  # empty: no branch yet
     message = _error(plugin.create, OPTIONS)
     assert "branch main does not exist" in message
+
+
+def test_a_token_without_the_workflow_scope_is_explained(github_env, repo, plugin, docker_token, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", github_env.server.add_token("IronCore864", ["repo", "delete_repo"]))
+    message = _error(plugin.create, DOCKER)
+    assert "404" in message and "'workflow' scope" in message
+    assert set(_files(github_env)) == {"go.mod"} and list(repo.get_secrets()) == []
+
+
+def test_missing_github_token(plugin, monkeypatch):
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("github_token", raising=False)
+    message = _error(plugin.read, OPTIONS)
+    assert "GITHUB_TOKEN" in message and "'workflow'" in message and message.startswith("githubactions-golang")

@@ -317,7 +317,13 @@ class _Session:
 
     def __init__(self) -> None:
         self.base_url = gc.api_url()
-        self.token = gc.github_token()
+        try:
+            self.token = gc.github_token()
+        except PluginError:
+            raise PluginError(
+                "githubactions-golang: environment variable GITHUB_TOKEN is not set. It needs a GitHub personal "
+                "access token with the scopes 'repo' and 'workflow': create one at https://github.com/settings/"
+                "tokens and run `export GITHUB_TOKEN=...` (or use dtmnb's sandbox).") from None
         self.github = gc.make_github(self.token, self.base_url)
         self.errors = gc.error_types()
         self.secret: str | None = None
@@ -396,7 +402,8 @@ class _Session:
         except self.errors as exc:
             raise self.explain(exc, f"committing to {repo.full_name} (branch {branch})", {
                 422: "The branch moved while dtmnb was writing (or the token may not push to it); apply again",
-                404: "The token needs the 'repo' scope (or 'workflow') to write workflow files",
+                404: "Writing under .github/workflows/ needs a token with the 'workflow' scope (besides 'repo'); "
+                     "GitHub answers 404 without it",
             }) from None
         return commit.sha
 

@@ -1,7 +1,7 @@
 """A local GitHub-compatible REST API for the sandbox: PyGithub talks to it over real HTTP, unchanged.
 
     server = GitHubAPIServer().start()          # 127.0.0.1, a free port
-    token = server.add_user("IronCore864")      # scopes repo + delete_repo
+    token = server.add_user("IronCore864")      # scopes repo, delete_repo, workflow
     server.add_org("devstream-io", members=["IronCore864"])
     Github(base_url=server.url, auth=Auth.Token(token))
     ...

@@ -3,7 +3,8 @@ blob-sha checks) and the commit list (``GET /repos/{owner}/{repo}/commits?sha=&p
 
 Every write is one commit on the branch, like github.com: a PUT without ``sha`` for an existing file is
 422 ``"sha" wasn't supplied``, a ``sha`` that is not the file's current blob is 409, and a DELETE of a
-file that is not there is 404. The commit list follows the first-parent chain from ``sha`` (newest
+file that is not there is 404. Writing under ``.github/workflows/`` needs the token's ``workflow`` scope
+(without it GitHub answers 404). The commit list follows the first-parent chain from ``sha`` (newest
 first) and, with ``path``, keeps the commits that changed that path, so ``get_commits(path=...)[0]`` is
 the commit that last wrote a file.
 """
@@ -17,7 +18,8 @@ import urllib.parse
 
 from . import github_model as m
 from .github_git import Entry, GitError
-from .github_routes import EMPTY, ApiError, Request, get_repo, missing_field, not_found, person, resolve_ref
+from .github_routes import (EMPTY, ApiError, Request, check_workflow_scope, get_repo, missing_field, not_found, person,
+                            resolve_ref)
 
 MAX_PER_PAGE = 100
 
@@ -61,6 +63,7 @@ def _commit_edit(req: Request, repo: m.Repo, branch: str, parents: list[str], ba
 
 def put_content(req: Request, owner: str, name: str, path: str):
     repo = get_repo(req, owner, name, write=True)
+    check_workflow_scope(req, [path])
     message = req.arg("message")
     try:
         data = base64.b64decode(req.arg("content"), validate=False)
@@ -90,6 +93,7 @@ def put_content(req: Request, owner: str, name: str, path: str):
 
 def delete_content(req: Request, owner: str, name: str, path: str):
     repo = get_repo(req, owner, name, write=True)
+    check_workflow_scope(req, [path])
     message, given_sha = req.arg("message"), req.arg("sha")
     if repo.empty:
         raise not_found()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .github_git import ObjectStore, Person
 
 WEB = "https://github.com"
-DEFAULT_SCOPES = ("repo", "delete_repo")
+DEFAULT_SCOPES = ("repo", "delete_repo", "workflow")
 
 
 def iso(ts: float) -> str:

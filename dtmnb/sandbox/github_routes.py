@@ -106,6 +106,16 @@ def get_repo(req: Request, owner: str, name: str, write: bool = False) -> m.Repo
     return repo
 
 
+WORKFLOWS = ".github/workflows/"
+
+
+def check_workflow_scope(req: Request, paths) -> None:
+    """Writing under .github/workflows/ needs the token's ``workflow`` scope; without it GitHub answers
+    404 Not Found (octokit/octokit.rb#1184, octokit/rest.js#368, wadackel/files-sync-action#201)."""
+    if "workflow" not in req.scopes and any(str(p).lstrip("/").startswith(WORKFLOWS) for p in paths):
+        raise not_found()
+
+
 def non_empty(repo: m.Repo) -> m.Repo:
     if repo.empty:
         raise ApiError(409, EMPTY)
@@ -341,7 +351,9 @@ def create_tree(req: Request, owner: str, name: str):
     if base_tree is not None and repo.store.kind(base_tree) != "tree":
         raise ApiError(422, f"base_tree {base_tree} is not a valid tree oid")
     edits = []
-    for i, item in enumerate(req.arg("tree", kind=list)):
+    items = req.arg("tree", kind=list)
+    check_workflow_scope(req, [item.get("path") for item in items if isinstance(item, dict)])
+    for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
             raise ApiError(422, f"Invalid request.\n\n\"path\" wasn't supplied for tree item {i}.")
         mode, kind = item.get("mode"), item.get("type")
