@@ -16,7 +16,7 @@ import jsonschema  # noqa: E402
 from dtmnb import yamlv3  # noqa: E402
 from dtmnb.errors import PluginError  # noqa: E402
 from dtmnb.plugins import get_plugin, get_plugin_class  # noqa: E402
-from dtmnb.plugins.githubactions_golang import MARKER, Options, blob_sha, render_workflows  # noqa: E402
+from dtmnb.plugins.githubactions_render import MARKER, Options, blob_sha, render_workflows  # noqa: E402
 
 NAME = "githubactions-golang"
 REPO = "IronCore864/go-demo"
@@ -362,3 +362,13 @@ def test_missing_github_token(plugin, monkeypatch):
     monkeypatch.delenv("github_token", raising=False)
     message = _error(plugin.read, OPTIONS)
     assert "GITHUB_TOKEN" in message and "'workflow'" in message and message.startswith("githubactions-golang")
+
+
+def test_pygithub_and_nacl_are_imported_only_when_used():
+    import subprocess
+    import sys
+
+    code = ("import sys, dtmnb.plugins.githubactions_golang, dtmnb.showconfig, dtmnb.sandbox.github_secrets; "
+            "print('github' in sys.modules, 'nacl' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -135,6 +135,15 @@ def test_quickstart_applies_updates_only_the_workflows_and_destroys(github_env, 
     assert github_env.client().get_repo("IronCore864/go-webapp-devstream-demo").id == repo_id  # not re-created
     assert dtmnb.plan(cfg).empty
 
+    # a hand edit of a workflow is drift: the plan updates the workflows, and one apply puts them back
+    repo.update_file(PR, "by hand", "name: mine\n", sha=repo.get_contents(PR).sha)
+    changes = dtmnb.plan(cfg)
+    assert list(zip(changes["key"], changes["action"])) == [("githubactions-golang_default", "Update")]
+    result = dtmnb.apply(cfg, auto_approve=True, console=_quiet_console())
+    assert list(result["status"]) == ["succeeded"], _statuses(result)
+    assert repo.get_contents(PR).decoded_content.decode().startswith("# Written by dtmnb")
+    assert dtmnb.plan(cfg).empty
+
     result = dtmnb.destroy(cfg, auto_approve=True, console=_quiet_console())
     assert list(result["key"]) == ["githubactions-golang_default", "github-repo-scaffolding-golang_default"]
     assert list(result["status"]) == ["succeeded", "succeeded"], _statuses(result)

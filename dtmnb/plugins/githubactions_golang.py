@@ -19,10 +19,7 @@ outputs: {owner, org, repo, branch, files, commit}}`` (``commit``: the last comm
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +27,8 @@ from ..errors import PluginError
 from ..schema import Option, OptionProblem, Schema
 from . import github_client as gc
 from .base import Plugin, Resource
-from .scaffold_template import TEMPLATES_DIR, render_text
+from .githubactions_render import FILES, MARKER, WORKFLOW_DIR, Options, blob_sha, render_workflows, section
 
-TEMPLATES = TEMPLATES_DIR / "githubactions-golang"
-WORKFLOW_DIR = ".github/workflows"
-FILES = ("pr-builder.yml", "main-builder.yml")  # dtm's file names
-MARKER = "# Written by dtmnb githubactions-golang (DevStream)."
-MARKER_LINE = MARKER + " Change the tool's options, not this file: dtmnb rewrites it."
 COMMIT_MESSAGE = "GitHub Actions workflow, created by DevStream (dtmnb githubactions-golang)"
 REMOVE_MESSAGE = "Remove GitHub Actions workflows, by DevStream (dtmnb githubactions-golang)"
 TOKEN_VARIABLE = "DOCKERHUB_TOKEN"
@@ -98,17 +90,17 @@ class GithubActionsGolang(Plugin):
         problems = []
         if not o.get("owner") and not o.get("org"):
             problems.append(OptionProblem("owner", "set option `owner` (your GitHub login) or `org` (an organization)"))
-        language = o.get("language") if isinstance(o.get("language"), dict) else {}
+        language = section(o, "language")
         if isinstance(language.get("name"), str) and language["name"].lower() not in LANGUAGES:
             problems.append(OptionProblem("language.name", (
                 f"option 'language.name' is '{language['name']}', but githubactions-golang writes Go workflows: "
                 f"write name: go")))
-        if not (_section(o, "build").get("enable") is True or _section(o, "test").get("enable") is True):
+        if not (section(o, "build").get("enable") is True or section(o, "test").get("enable") is True):
             problems.append(OptionProblem("build.enable", (
                 "the workflows would run nothing: set build.enable or test.enable (or both) to true")))
-        docker = _section(o, "docker")
+        docker = section(o, "docker")
         if docker.get("enable") is True:
-            registry = _section(docker, "registry")
+            registry = section(docker, "registry")
             if not registry.get("username"):
                 problems.append(OptionProblem("docker.registry.username", (
                     "docker.enable is true but option 'docker.registry.username' is empty (your Docker Hub user)")))
@@ -143,7 +135,7 @@ class GithubActionsGolang(Plugin):
             except Exception as exc:
                 undo = s.remove_secrets(repo, made)
                 raise s.explain(exc, f"committing the workflows to {opts.full_name}", extra=undo) from None
-            return s.resource(repo, opts)
+            return _found(s.resource(repo, opts))
 
     def read(self, options: dict) -> Resource | None:
         opts = self._options(options)
@@ -173,7 +165,7 @@ class GithubActionsGolang(Plugin):
             self._write(s, repo, opts.branch, files, current)
             if old_branch != opts.branch:
                 self._remove_ours(s, repo, opts, old_branch)
-            return s.resource(repo, opts)
+            return _found(s.resource(repo, opts))
 
     def delete(self, options: dict) -> None:
         opts = self._options(options)
@@ -225,38 +217,10 @@ class GithubActionsGolang(Plugin):
 _SECRET_NAMES = (SECRET_USER, SECRET_TOKEN)
 
 
-def _section(values: dict, key: str) -> dict:
-    value = values.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-class Options:
-    """The options after the schema's defaults and checks, with what the workflows and calls need."""
-
-    def __init__(self, values: dict):
-        self.values = values
-        self.owner, self.org = str(values.get("owner") or ""), str(values.get("org") or "")
-        self.repo, self.branch = str(values["repo"]), str(values["branch"])
-        self.language = _section(values, "language")
-        self.build, self.test = _section(values, "build"), _section(values, "test")
-        self.coverage = _section(self.test, "coverage")
-        docker = _section(values, "docker")
-        self.docker_enabled = docker.get("enable") is True
-        self.registry = _section(docker, "registry")
-
-    @property
-    def account(self) -> str:
-        return self.org or self.owner
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.account}/{self.repo}"
-
-
-def blob_sha(text: str) -> str:
-    """Git's blob id of ``text`` (what the Contents API reports as a file's ``sha``)."""
-    data = text.encode("utf-8")
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+def _found(resource: Resource | None) -> Resource:
+    if resource is None:  # only asked for with none_when_gone, never after a write
+        raise PluginError("githubactions-golang: the workflows just written cannot be read back")
+    return resource
 
 
 def _ours(content_file) -> bool:
@@ -264,40 +228,6 @@ def _ours(content_file) -> bool:
         return content_file.decoded_content.decode("utf-8", "replace").startswith(MARKER)
     except AssertionError:  # not base64-encoded (a file too large for the Contents API)
         return False
-
-
-def render_workflows(opts: Options) -> dict[str, str]:
-    """``{".github/workflows/<file>": text}`` for ``opts``: the templates with YAML-quoted values."""
-    q = json.dumps  # a JSON string is a YAML double-quoted scalar: no option value can break the YAML
-    version = str(opts.language.get("version") or "")
-    output = str(opts.coverage.get("output") or "coverage.out")
-    test_command = str(opts.test.get("command") or "go test ./...")
-    if opts.coverage.get("enable") is True:
-        test_command += f" {opts.coverage.get('profile') or ''} -coverprofile={shlex.quote(output)}".replace("  ", " ")
-    image = f"{opts.registry.get('username') or ''}/{opts.registry.get('repository') or opts.repo}".lower()
-    needs = [job for job, section in (("build", opts.build), ("test", opts.test)) if section.get("enable") is True]
-    variables: dict[str, Any] = {
-        "Marker": MARKER_LINE, "Branches": q([opts.branch]),
-        "GoVersionKey": "go-version" if version else "go-version-file", "GoVersion": q(version or "go.mod"),
-        "BuildCommand": q(str(opts.build.get("command") or "go build ./...")), "TestCommand": q(test_command),
-        "CoverageCommand": q(f'go tool cover -func={shlex.quote(output)} >> "$GITHUB_STEP_SUMMARY"'),
-        "CoverageOutput": q(output), "ImageNeeds": q(needs),
-        "ImageTags": q(f"{image}:latest,{image}:${{{{ github.sha }}}}"),
-    }
-
-    def part(name: str) -> str:
-        return render_text((TEMPLATES / name).read_text(encoding="utf-8"), variables, source=name)
-
-    jobs = ""
-    if opts.build.get("enable") is True:
-        jobs += part("jobs/build.yml.tpl")
-    if opts.test.get("enable") is True:
-        jobs += part("jobs/test.yml.tpl")
-        if opts.coverage.get("enable") is True:
-            jobs += part("jobs/coverage.yml.tpl")
-    image_job = part("jobs/image.yml.tpl") if opts.docker_enabled else ""
-    return {f"{WORKFLOW_DIR}/pr-builder.yml": part("pr-builder.yml.tpl") + jobs,
-            f"{WORKFLOW_DIR}/main-builder.yml": part("main-builder.yml.tpl") + jobs + image_job}
 
 
 def _dockerhub_token() -> str:
@@ -445,7 +375,7 @@ class _Session:
                 f"{'it' if len(foreign) == 1 else 'them'}; it never replaces a secret it did not make. Delete "
                 f"{'it' if len(foreign) == 1 else 'them'} (repository Settings > Secrets and variables > Actions), "
                 f"then apply again.")
-        made = []
+        made: list[str] = []
         for name, value in values.items():
             try:
                 repo.create_secret(name, value, "actions")
@@ -485,4 +415,4 @@ class _Session:
         }
 
 
-__all__ = ["GithubActionsGolang", "render_workflows", "blob_sha", "MARKER"]
+__all__ = ["GithubActionsGolang"]

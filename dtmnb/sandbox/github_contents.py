@@ -140,7 +140,8 @@ def list_commits(req: Request, owner: str, name: str):
     path = ((req.query.get("path") or [""])[0]).strip("/")
     per_page = min(_query_int(req, "per_page", 30), MAX_PER_PAGE)
     page = _query_int(req, "page", 1)
-    shas, current = [], head
+    shas: list[str] = []
+    current: str | None = head
     while current:
         if not path or _touches(repo, current, path):
             shas.append(current)
