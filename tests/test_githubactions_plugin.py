@@ -224,6 +224,18 @@ def test_update_to_another_branch_moves_the_workflows(github_env, repo, plugin):
     assert moved == plugin.read({**OPTIONS, "branch": "develop"})
 
 
+def test_update_onto_another_repository_leaves_nothing_behind(github_env, repo, plugin, docker_token):
+    created = plugin.create(DOCKER)
+    other = github_env.client().get_user().create_repo("go-other")
+    other.create_file("go.mod", "first", "module x\n")
+    moved = plugin.update({**DOCKER, "repo": "go-other"}, created)  # what a Replace does, if update is called
+    assert moved["workflowDir"] == "/repos/IronCore864/go-other/contents/.github/workflows"
+    assert {PR, MAIN} <= set(github_env.server.repo_files("IronCore864", "go-other"))
+    assert set(_files(github_env)) == {"go.mod"} and list(repo.get_secrets()) == []
+    assert github_env.server.secret_value("IronCore864", "go-other", "DOCKERHUB_TOKEN") == TOKEN
+    assert moved == plugin.read({**DOCKER, "repo": "go-other"})
+
+
 # ---- Docker Hub secrets ---------------------------------------------------------------------------------
 
 def test_docker_secrets_arrive_sealed_with_the_right_values(github_env, repo, plugin, docker_token, caplog):

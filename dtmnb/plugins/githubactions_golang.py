@@ -140,13 +140,21 @@ class GithubActionsGolang(Plugin):
     def read(self, options: dict) -> Resource | None:
         opts = self._options(options)
         with _Session() as s:
-            repo = s.repo_or_none(opts)
+            repo = s.repo_or_none(opts.full_name)
             return None if repo is None else s.resource(repo, opts, none_when_gone=True)
 
     def update(self, options: dict, prior: Resource) -> Resource:
         opts = self._options(options)
         files = render_workflows(opts)
         old_branch = str((prior or {}).get("branch") or opts.branch)
+        old_repo = _recorded_repo(prior) or opts.full_name
+        if old_repo.lower() != opts.full_name.lower():
+            # another repository: the engine plans a Replace for this; done here too, so an engine that
+            # calls update anyway never leaves the old workflows and secrets behind
+            resource = self.create(options)
+            with _Session() as s:
+                self._delete_at(s, old_repo, old_branch, (prior or {}).get("secrets") or [])
+            return resource
         with _Session() as s:
             repo = s.existing_repo(opts)
             s.require_branch(repo, opts)
@@ -164,19 +172,13 @@ class GithubActionsGolang(Plugin):
                 s.remove_secrets(repo, recorded)
             self._write(s, repo, opts.branch, files, current)
             if old_branch != opts.branch:
-                self._remove_ours(s, repo, opts, old_branch)
+                self._remove_ours(s, repo, old_branch)
             return _found(s.resource(repo, opts))
 
     def delete(self, options: dict) -> None:
         opts = self._options(options)
         with _Session() as s:
-            repo = s.repo_or_none(opts)
-            if repo is None:
-                self.log.info(f"GitHub repo {opts.full_name} was not found. Nothing to do here.")
-                return
-            self._remove_ours(s, repo, opts, opts.branch)
-            if opts.docker_enabled:
-                s.remove_secrets(repo, set(_SECRET_NAMES))
+            self._delete_at(s, opts.full_name, opts.branch, _SECRET_NAMES if opts.docker_enabled else ())
 
     # -- steps -------------------------------------------------------------------------------------
     def _options(self, options: dict) -> "Options":
@@ -198,7 +200,15 @@ class GithubActionsGolang(Plugin):
         for path in changed:
             self.log.info(f"GitHub Actions workflow {Path(path).name} written.")
 
-    def _remove_ours(self, s: "_Session", repo, opts: "Options", branch: str) -> None:
+    def _delete_at(self, s: "_Session", full_name: str, branch: str, secrets) -> None:
+        repo = s.repo_or_none(full_name)
+        if repo is None:
+            self.log.info(f"GitHub repo {full_name} was not found. Nothing to do here.")
+            return
+        self._remove_ours(s, repo, branch)
+        s.remove_secrets(repo, set(secrets))
+
+    def _remove_ours(self, s: "_Session", repo, branch: str) -> None:
         current = s.files(repo, branch)
         doomed: dict[str, str | None] = {}
         for path, f in current.items():
@@ -207,7 +217,7 @@ class GithubActionsGolang(Plugin):
             elif _ours(f):
                 doomed[path] = None
             else:
-                self.log.warning(f"{path} in {opts.full_name} was not written by dtmnb (no marker line); left as it is.")
+                self.log.warning(f"{path} in {repo.full_name} was not written by dtmnb (no marker line); left as it is.")
         if doomed:
             s.commit(repo, branch, doomed, REMOVE_MESSAGE)
             for path in doomed:
@@ -215,6 +225,12 @@ class GithubActionsGolang(Plugin):
 
 
 _SECRET_NAMES = (SECRET_USER, SECRET_TOKEN)
+
+
+def _recorded_repo(prior: Resource | None) -> str:
+    """``owner/repo`` the state recorded (from dtm's ``workflowDir``, /repos/OWNER/REPO/contents/...)."""
+    parts = str((prior or {}).get("workflowDir") or "").split("/")
+    return f"{parts[2]}/{parts[3]}" if len(parts) > 4 and parts[1] == "repos" else ""
 
 
 def _found(resource: Resource | None) -> Resource:
@@ -272,16 +288,16 @@ class _Session:
             text = str(gc.explain(exc, f"githubactions-golang: {action}", self.base_url, self.token, hints))
         return PluginError(gc.scrub(f"{text} {extra}".strip(), self.secret))
 
-    def repo_or_none(self, opts: Options):
+    def repo_or_none(self, full_name: str):
         try:
-            return self.github.get_repo(opts.full_name)
+            return self.github.get_repo(full_name)
         except self.errors as exc:
             if getattr(exc, "status", None) == 404:
                 return None
-            raise self.explain(exc, f"reading repository {opts.full_name}") from None
+            raise self.explain(exc, f"reading repository {full_name}") from None
 
     def existing_repo(self, opts: Options):
-        repo = self.repo_or_none(opts)
+        repo = self.repo_or_none(opts.full_name)
         if repo is None:
             raise PluginError(
                 f"githubactions-golang: repository {opts.full_name} does not exist at {self.base_url} (or the "
