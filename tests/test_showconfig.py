@@ -12,10 +12,13 @@ import yaml
 import dtmnb
 from dtmnb import showconfig
 from dtmnb.errors import DtmnbError, PluginNotFoundError, UsageError
-from dtmnb.plugins import get_plugin_class, plugin_names
+from dtmnb.plugins import get_plugin_class, registry
 
 DOCKERHUB_TOKEN = "dckr_pat_showconfig-test-0123456789"
 PR, MAIN = ".github/workflows/pr-builder.yml", ".github/workflows/main-builder.yml"
+# dtmnb's own plugins (other test modules register plugins of their own, some without a schema)
+BUILT_IN = sorted(n for n, t in registry.items()
+                  if (t if isinstance(t, str) else t.__module__).startswith("dtmnb.plugins"))
 
 
 def _write(tmp_path, text: str, name: str = "config.yaml"):
@@ -36,7 +39,12 @@ def test_sample_config_loads_and_plans_a_create(tmp_path):
     assert list(dtmnb.plan(cfg)["action"]) == ["Create"]
 
 
-@pytest.mark.parametrize("name", plugin_names())
+def test_every_built_in_plugin_has_a_schema():
+    assert "githubactions-golang" in BUILT_IN and len(BUILT_IN) >= 4
+    assert all(get_plugin_class(name).schema is not None for name in BUILT_IN)
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
 def test_plugin_template_lists_every_option_of_the_schema(name):
     text = showconfig.plugin_template(name)
     [tool] = yaml.safe_load(text)["tools"]
