@@ -161,7 +161,12 @@ def test_quickstart_applies_updates_only_the_workflows_and_destroys(github_env, 
 def test_gitops_applies_with_s3_state_and_variables(github_env, moto_s3, s3_env, dockerhub, tmp_path, monkeypatch):
     from dtmnb.sandbox.s3 import ensure_buckets
 
-    ensure_buckets(moto_s3.client(), ["devstream-test-remote-state"], "ap-southeast-1", versioning=True)
+    s3 = moto_s3.client()
+    ensure_buckets(s3, ["devstream-test-remote-state"], "ap-southeast-1", versioning=True)
+    # the session's moto server is shared: start from an empty bucket, whatever other tests left there
+    listing = s3.list_object_versions(Bucket="devstream-test-remote-state")
+    for item in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
+        s3.delete_object(Bucket="devstream-test-remote-state", Key=item["Key"], VersionId=item["VersionId"])
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_s3.endpoint)
     cfg = dtmnb.load_config(_write(tmp_path, showconfig.template("gitops")))
     ci = cfg.tool("githubactions-golang_default")
