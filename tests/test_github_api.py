@@ -53,14 +53,14 @@ def _repo_with_files(env, name="demo", files=None):
 def test_user_org_and_headers(github_env):
     g = github_env.client()
     assert g.get_user().login == "IronCore864"
-    assert g.oauth_scopes == ["repo", "delete_repo"]
+    assert g.oauth_scopes == ["repo", "delete_repo", "workflow"]
     assert g.get_organization("DevStream-IO").login == "devstream-io"  # logins match case-insensitively
     r = _api(github_env, "GET", "/user")
     assert r.status_code == 200 and r.headers["Content-Length"] == str(len(r.content))
     for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Used"):
         assert r.headers[header].isdigit()
     assert int(r.headers["X-RateLimit-Remaining"]) < int(r.headers["X-RateLimit-Limit"])
-    assert r.headers["X-OAuth-Scopes"] == "repo, delete_repo"
+    assert r.headers["X-OAuth-Scopes"] == "repo, delete_repo, workflow"
     assert r.headers["X-GitHub-Api-Version-Selected"] == "2022-11-28"
     assert r.json()["user_view_type"] == "private"
     rate = g.get_rate_limit()

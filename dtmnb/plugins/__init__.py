@@ -16,6 +16,7 @@ _registry: dict[str, str | type[Plugin]] = {
     "github-repo-scaffolding-golang": "dtmnb.plugins.github_scaffolding:GithubRepoScaffoldingGolang",
     "local-repo-scaffolding": "dtmnb.plugins.local_scaffolding:LocalRepoScaffolding",
     "local-file": "dtmnb.plugins.local_file:LocalFile",
+    "githubactions-golang": "dtmnb.plugins.githubactions_golang:GithubActionsGolang",
 }
 registry = MappingProxyType(_registry)
 _entry_points: dict[str, str] = {}    # name -> how the entry point was written, for error messages

@@ -9,6 +9,7 @@ Both servers listen on 127.0.0.1 only. ``dtmnb sandbox up`` / ``down`` run one i
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import warnings
@@ -17,7 +18,7 @@ from pathlib import Path
 DEFAULT_USER = "IronCore864"
 DEFAULT_BUCKETS = ("devstream-test-remote-state",)
 ENV_NAMES = ("AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-             "GITHUB_API_URL", "GITHUB_TOKEN")
+             "GITHUB_API_URL", "GITHUB_TOKEN", "DOCKERHUB_TOKEN")
 # Hidden while the sandbox runs, restored after: a real session token would be sent with the sandbox
 # keys, and a profile named in the environment could bring its own keys or fail to load.
 HIDDEN_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
@@ -103,6 +104,9 @@ class Sandbox:
             "AWS_DEFAULT_REGION": REGION,
             "GITHUB_API_URL": self.github.url,
             "GITHUB_TOKEN": token,
+            # a stand-in Docker Hub token, so githubactions-golang with docker.enable runs as on GitHub:
+            # it becomes the repository secret DOCKERHUB_TOKEN (a real token is never sent to the sandbox)
+            "DOCKERHUB_TOKEN": "dckr_pat_sandbox_" + secrets.token_hex(8),
         }
         self._saved_env = {name: os.environ.get(name) for name in (*ENV_NAMES, *HIDDEN_ENV)}
         for name in HIDDEN_ENV:

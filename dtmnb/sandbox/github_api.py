@@ -1,13 +1,13 @@
 """A local GitHub-compatible REST API for the sandbox: PyGithub talks to it over real HTTP, unchanged.
 
     server = GitHubAPIServer().start()          # 127.0.0.1, a free port
-    token = server.add_user("IronCore864")      # scopes repo + delete_repo
+    token = server.add_user("IronCore864")      # scopes repo, delete_repo, workflow
     server.add_org("devstream-io", members=["IronCore864"])
     Github(base_url=server.url, auth=Auth.Token(token))
     ...
     server.stop()
 
-Endpoints are in ``github_routes``; data and JSON shapes in ``github_model``; git objects in ``github_git``.
+Endpoints are in ``github_routes``, ``github_contents`` and ``github_secrets``; data and JSON shapes in ``github_model``; git objects in ``github_git``.
 A control API under ``/_sandbox/`` (and the same methods in Python) seeds users, organizations and tokens,
 resets, injects faults, returns the request log and exports repositories. With ``data_dir`` the state is
 kept in ``<data_dir>/github-sandbox.json`` so a workshop survives a restart.
@@ -28,9 +28,13 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from . import github_contents, github_secrets
 from . import github_model as m
 from .github_control import control
-from .github_routes import ROUTES, ApiError, Request, not_found
+from .github_routes import ROUTES as _REPO_ROUTES
+from .github_routes import ApiError, Request, not_found
+
+ROUTES = [*_REPO_ROUTES, *github_contents.ROUTES, *github_secrets.ROUTES]
 
 STATE_FILE = "github-sandbox.json"
 ENTERPRISE_PREFIX = "/api/v3"
@@ -214,6 +218,16 @@ class GitHubAPIServer:
                 raise KeyError(f"no repository {owner}/{name} in the sandbox")
             sha = repo.refs.get(f"refs/heads/{ref or repo.default_branch}")
             return repo.store.files(repo.store.commit(sha)["tree"]) if sha else {}
+
+    def secret_value(self, owner: str, name: str, secret: str) -> str | None:
+        """Test-only: the value an Actions secret holds, opened with the repository's private key (None
+        when there is no such secret). GitHub never shows a secret's value; neither does the sandbox's
+        HTTP API, so this is a Python call only."""
+        with self.lock:
+            repo = self.world.repo(owner, name)
+            if repo is None:
+                raise KeyError(f"no repository {owner}/{name} in the sandbox")
+            return github_secrets.secret_value(repo, secret)
 
     def export_repo(self, owner: str, name: str, dest) -> Path:
         """Write the repository as a bare git repository at ``dest`` (``git clone dest`` works)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .github_git import ObjectStore, Person
 
 WEB = "https://github.com"
-DEFAULT_SCOPES = ("repo", "delete_repo")
+DEFAULT_SCOPES = ("repo", "delete_repo", "workflow")
 
 
 def iso(ts: float) -> str:
@@ -60,6 +60,9 @@ class Repo:
     pushed_at: float = field(default_factory=time.time)
     refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/main" -> commit sha
     store: ObjectStore = field(default_factory=ObjectStore)
+    # Actions secrets: name -> {"sealed": base64 sealed box, "created_at", "updated_at"} (see github_secrets)
+    secrets: dict[str, dict] = field(default_factory=dict)
+    secrets_key: dict | None = None  # {"key_id", "private": base64 Curve25519 private key}, made on first use
 
     @property
     def full_name(self) -> str:
@@ -71,7 +74,7 @@ class Repo:
 
     def to_json(self) -> dict:
         data = {k: getattr(self, k) for k in ("id", "owner", "name", "private", "description", "default_branch",
-                                               "created_at", "pushed_at", "refs")}
+                                               "created_at", "pushed_at", "refs", "secrets", "secrets_key")}
         data["objects"] = self.store.to_json()
         return data
 

@@ -1,5 +1,6 @@
 """The GitHub REST endpoints the sandbox serves: the ones PyGithub calls to create, fill, read and
-delete a repository (reference §7.1). Error messages are GitHub's own texts, because PyGithub picks its
+delete a repository (reference §7.1); the Contents and commits endpoints are in ``github_contents``,
+Actions secrets in ``github_secrets``. Error messages are GitHub's own texts, because PyGithub picks its
 exception class from them (e.g. a 404 must say "Not Found" to become ``UnknownObjectException``).
 
 Where the texts were seen: "Requires authentication" (activebridge/projectr#89); "This repository is
@@ -103,6 +104,16 @@ def get_repo(req: Request, owner: str, name: str, write: bool = False) -> m.Repo
         if not admin or not ("repo" in req.scopes or (not repo.private and "public_repo" in req.scopes)):
             raise not_found()
     return repo
+
+
+WORKFLOWS = ".github/workflows/"
+
+
+def check_workflow_scope(req: Request, paths) -> None:
+    """Writing under .github/workflows/ needs the token's ``workflow`` scope; without it GitHub answers
+    404 Not Found (octokit/octokit.rb#1184, octokit/rest.js#368, wadackel/files-sync-action#201)."""
+    if "workflow" not in req.scopes and any(str(p).lstrip("/").startswith(WORKFLOWS) for p in paths):
+        raise not_found()
 
 
 def non_empty(repo: m.Repo) -> m.Repo:
@@ -224,62 +235,6 @@ def delete_repository(req: Request, owner: str, name: str):
     req.status = 204
 
 
-# -- contents --------------------------------------------------------------------------------------
-
-def get_content(req: Request, owner: str, name: str, path: str = ""):
-    repo = get_repo(req, owner, name)
-    if repo.empty:
-        raise ApiError(404, "This repository is empty.")
-    ref, sha = resolve_ref(repo, (req.query.get("ref") or [None])[0])
-    path = path.strip("/")
-    entry = repo.store.find(repo.store.commit(sha)["tree"], path)
-    if entry is None:
-        raise not_found()
-    if entry.kind == "tree":
-        return [m.content_item(req.api, repo, f"{path}/{n}" if path else n, e, ref, False)
-                for n, e in repo.store.tree(entry.sha).items()]
-    return m.content_item(req.api, repo, path, entry, ref, True)
-
-
-def put_content(req: Request, owner: str, name: str, path: str):
-    repo = get_repo(req, owner, name, write=True)
-    message = req.arg("message")
-    try:
-        data = base64.b64decode(req.arg("content"), validate=False)
-    except (binascii.Error, ValueError):
-        raise ApiError(422, "content is not valid Base64") from None
-    branch = req.arg("branch", required=False) or repo.default_branch
-    path = path.strip("/")
-    author = person(req, "author")
-    committer = person(req, "committer", default=author)
-    parents, base_tree, existing = [], None, None
-    if repo.empty:
-        repo.default_branch = branch  # the first branch pushed to an empty repository becomes its default
-    else:
-        if f"refs/heads/{branch}" not in repo.refs:
-            raise ApiError(404, f"Branch {branch} not found")
-        parents = [repo.refs[f"refs/heads/{branch}"]]
-        base_tree = repo.store.commit(parents[0])["tree"]
-        existing = repo.store.find(base_tree, path)
-    given_sha = req.arg("sha", required=False)
-    if existing is not None:
-        if given_sha is None:
-            raise missing_field("sha")
-        if given_sha != existing.sha:
-            raise ApiError(409, f"{path} does not match {given_sha}")
-    blob = repo.store.put_blob(data)
-    try:
-        tree = repo.store.edit_tree(base_tree, [(path, Entry("100644", "blob", blob))])
-    except GitError as exc:
-        raise ApiError(422, str(exc)) from None
-    commit = repo.store.put_commit(tree, parents, author, committer, message)
-    repo.refs[f"refs/heads/{branch}"] = commit
-    repo.pushed_at = time.time()
-    content = m.content_item(req.api, repo, path, Entry("100644", "blob", blob), branch, False)
-    req.status = 200 if existing is not None else 201
-    return {"content": content, "commit": m.git_commit(req.api, repo, commit)}
-
-
 # -- branches --------------------------------------------------------------------------------------
 
 def list_branches(req: Request, owner: str, name: str):
@@ -396,7 +351,9 @@ def create_tree(req: Request, owner: str, name: str):
     if base_tree is not None and repo.store.kind(base_tree) != "tree":
         raise ApiError(422, f"base_tree {base_tree} is not a valid tree oid")
     edits = []
-    for i, item in enumerate(req.arg("tree", kind=list)):
+    items = req.arg("tree", kind=list)
+    check_workflow_scope(req, [item.get("path") for item in items if isinstance(item, dict)])
+    for i, item in enumerate(items):
         if not isinstance(item, dict) or not isinstance(item.get("path"), str):
             raise ApiError(422, f"Invalid request.\n\n\"path\" wasn't supplied for tree item {i}.")
         mode, kind = item.get("mode"), item.get("type")
@@ -471,9 +428,6 @@ ROUTES = [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, han
     ("POST", "/orgs/(?P<org>[^/]+)/repos", create_org_repo),
     ("GET", _R, get_repository),
     ("DELETE", _R, delete_repository),
-    ("GET", _R + "/contents/?", get_content),
-    ("GET", _R + "/contents/(?P<path>.+)", get_content),
-    ("PUT", _R + "/contents/(?P<path>.+)", put_content),
     ("GET", _R + "/branches", list_branches),
     ("GET", _R + "/branches/(?P<branch>.+)", get_branch),
     ("GET", _R + "/git/ref/(?P<ref>.+)", get_ref),

@@ -22,6 +22,10 @@ OPERATIONS = {
     "git/get-ref", "git/create-ref", "git/update-ref", "git/delete-ref", "git/create-blob", "git/get-blob",
     "git/create-tree", "git/get-tree", "git/create-commit", "git/get-commit", "repos/get-commit",
     "rate-limit/get", "pulls/create", "pulls/merge",
+    # githubactions-golang: workflow files, their history, and repository Actions secrets
+    "repos/delete-file", "repos/list-commits",
+    "actions/get-repo-public-key", "actions/list-repo-secrets", "actions/get-repo-secret",
+    "actions/create-or-update-repo-secret", "actions/delete-repo-secret",
 }
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
 
