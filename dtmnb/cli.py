@@ -91,6 +91,21 @@ def cmd_import(args: argparse.Namespace, console: TerminalConsole) -> int:
     return _finish(api.import_tool(_config(args), *args.tools, console=console, check=False))
 
 
+def cmd_show_config(args: argparse.Namespace, console: TerminalConsole) -> int:
+    from . import showconfig
+
+    if args.plugin and args.template:
+        raise UsageError("show config: give -p/--plugin or -t/--template, not both")
+    if args.plugin:
+        text = showconfig.plugin_template(args.plugin)
+    elif args.template:
+        text = showconfig.template(args.template)
+    else:
+        text = showconfig.sample_config()
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return OK
+
+
 def cmd_show_status(args: argparse.Namespace, console: TerminalConsole) -> int:
     from . import api
 
@@ -183,8 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tools", nargs="+", metavar="NAME.INSTANCE", help="config tools to import")
     p.set_defaults(func=cmd_import)
 
-    show = sub.add_parser("show", help="show status").add_subparsers(dest="show_command", required=True,
+    show = sub.add_parser("show", help="show config templates or the status of tools").add_subparsers(dest="show_command", required=True,
                                                                     parser_class=_Parser)
+    p = show.add_parser("config", help="print a sample config, a whole template (-t) or a plugin's options (-p)")
+    p.add_argument("-p", "--plugin", help="print this plugin's option template (from its schema)")
+    p.add_argument("-t", "--template", help="print a whole config: quickstart or gitops")
+    p.set_defaults(func=cmd_show_config)
     p = with_config(show.add_parser("status", help="stored resource vs what the plugin reads now"))
     p.add_argument("-p", "--plugin", help="plugin (tool) name")
     p.add_argument("-i", "--id", help="instance id")
@@ -248,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(args: argparse.Namespace, exc: BaseException, internal: bool = False) -> None:
-    command = args.command if args.command != "state" else f"state {args.state_command}"
+    command = {"state": f"state {getattr(args, 'state_command', '')}",
+               "show": f"show {getattr(args, 'show_command', '')}"}.get(args.command, args.command)
     verb = {"apply": "Apply", "delete": "Delete", "destroy": "Destroy", "plan": "Plan", "import": "Import"}.get(
         command, f"dtmnb {command}")
     problems = getattr(exc, "problems", None) or [str(exc)]

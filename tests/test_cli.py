@@ -176,3 +176,22 @@ def test_killed_mid_run_state_records_exactly_what_succeeded(tmp_path):
     # the dead run's lock stays and names its holder until someone removes it
     lock = (tmp_path / "devstream.state.lock").read_text()
     assert '"operation": "apply"' in lock
+
+
+def test_show_config_prints_samples_templates_and_plugin_options(tmp_path, capsys):
+    assert cli.main(["show", "config"]) == 0
+    assert "tools:" in capsys.readouterr().out
+    assert cli.main(["show", "config", "-t", "quickstart"]) == 0
+    quickstart = capsys.readouterr().out
+    assert "githubactions-golang" in quickstart and "${{ github-repo-scaffolding-golang.default.outputs" in quickstart
+    assert cli.main(["show", "config", "-p", "local-file"]) == 0
+    assert "path: out/hello.txt" in capsys.readouterr().out
+    assert cli.main(["show", "config", "-t", "quickstat"]) == 2
+    assert "illegal template name : < quickstat > (did you mean `quickstart`?)" in capsys.readouterr().err
+    assert cli.main(["show", "config", "-p", "argocd"]) == 2
+    assert "argocd" in capsys.readouterr().err
+
+
+def test_version_and_python_dash_m(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "dtmnb", "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip().startswith("dtmnb ")
