@@ -9,8 +9,7 @@ NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sani
 
 # One stamp per extra: `make tutorial` installs dtmnb[tutorial], `make test` adds dtmnb[test].
 $(VENV)/.installed-%: pyproject.toml
-	@$(PYTHON) scripts/setup_venv.py --venv $(VENV) --extra $*
-	@touch $@
+	@$(PYTHON) scripts/setup_venv.py --venv $(VENV) --extra $* --stamp $@
 
 setup: $(VENV)/.installed-tutorial
 

@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv")
     parser.add_argument("--extra", required=True, help="the pyproject extra to install (tutorial, test, lab, ...)")
+    parser.add_argument("--stamp", type=Path, help="a file to touch once installed (make's target)")
     args = parser.parse_args(argv)
     path = args.venv if args.venv.is_absolute() else Path.cwd() / args.venv
     python = venv_python(path)
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     if not pip(python, log, "install", "-e", f".[{args.extra}]"):
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
         return fail(f"pip could not install dtmnb[{args.extra}]; the end of {log}:\n{tail}")
+    if args.stamp is not None:
+        args.stamp.touch()
     return 0
 
 
