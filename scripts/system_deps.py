@@ -36,7 +36,8 @@ GO = Dep("go", "the cross-check with Go's yaml.v3 (tests/test_go_compat.py)",
          "sudo apt-get install golang-go", "brew install go", "sudo dnf install golang")
 YAML_V3 = Dep("Go's gopkg.in/yaml.v3 source", "the cross-check with Go's yaml.v3 (tests/test_go_compat.py)",
               "sudo apt-get install golang-gopkg-yaml.v3-dev",
-              "git clone -q --depth 1 -b v3.0.1 https://github.com/go-yaml/yaml \"$(go env GOPATH)/src/gopkg.in/yaml.v3\"",
+              "git clone -q --depth 1 -b v3.0.1 https://github.com/go-yaml/yaml "
+              "\"$(go env GOPATH)/src/gopkg.in/yaml.v3\"",
               "sudo dnf install golang-gopkg-yaml-3-devel")
 ALL = (CHROMIUM, GO, YAML_V3)
 
