@@ -30,5 +30,5 @@ lab: $(VENV)/.installed-lab
 	@VENV=$(VENV) ./scripts/lab.sh
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis .dtmnb-sandbox notebooks/work build dist *.egg-info .mypy_cache
+	rm -rf $(VENV) out try .pytest_cache .hypothesis .mypy_cache .dtmnb-sandbox notebooks/work build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} + -o -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +

@@ -11,23 +11,15 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from ._project_copy import OFFLINE_PIP, copy_project, offline_venv
+
 MAKE = shutil.which("make")
-SKIP = {".git", ".venv", "out", "work", "__pycache__", ".pytest_cache", ".hypothesis", ".dtmnb-sandbox",
-        ".ipynb_checkpoints", ".mypy_cache", "build", "dist"}
 
 pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed (the project needs Python and make)")
-
-
-def _copy_project(dest: Path) -> Path:
-    shutil.copytree(ROOT, dest, ignore=lambda _dir, names: [n for n in names
-                                                            if n in SKIP or n.endswith(".egg-info")])
-    return dest
 
 
 @pytest.fixture
@@ -39,17 +31,12 @@ def bare_machine(tmp_path):
     (bin_dir / "make").symlink_to(MAKE)
     for tool in ("apt-get", "dpkg", "sudo", "go", "chromium", "brew", "dnf"):
         assert shutil.which(tool, path=str(bin_dir)) is None
-    project = _copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project")
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c",
-                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  capture_output=True, text=True, check=True).stdout.strip())
-    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    (purelib / "dtmnb-test-parent.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
+    offline_venv(venv)
     env = {k: v for k, v in os.environ.items()
            if k not in {"DTMNB_REQUIRE_SYSTEM_DEPS", "DTMNB_CHROMIUM", "GOPATH", "MAKEFLAGS", "MFLAGS"}}
-    env.update(PATH=str(bin_dir), PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PYTHONNOUSERSITE="1")
+    env.update(PATH=str(bin_dir), **OFFLINE_PIP)
     env.pop("PYTHONPATH", None)
     return project, venv, env
 
@@ -96,3 +83,19 @@ def test_project_ci_requires_the_system_packages(bare_machine):
     assert strict.returncode != 0
     assert "not installed: chromium, go" in strict.stderr
     assert "required here (DTMNB_REQUIRE_SYSTEM_DEPS=1)" in strict.stderr
+
+
+def test_make_clean_removes_what_the_project_generated(tmp_path):
+    project = copy_project(tmp_path / "project")
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    made = [".venv/bin/python", "out/s3-remote-state-tutorial.html", "notebooks/work/x/devstream.state",
+            ".dtmnb-sandbox/sandbox.log", "dtmnb.egg-info/PKG-INFO", ".hypothesis/examples/x", ".pytest_cache/v",
+            "dtmnb/__pycache__/cli.cpython-311.pyc", "notebooks/.ipynb_checkpoints/x.ipynb", "try/offline/notes.txt",
+            "build/lib/x.py", ".mypy_cache/x"]
+    for rel in made:
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text("generated\n")
+    run = subprocess.run([MAKE, "clean"], cwd=project, capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "VENV"}})
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
