@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ._project_copy import OFFLINE_PIP, copy_project, offline_venv
+from ._project_copy import OFFLINE_PIP, ROOT, copy_project, offline_venv
 
 MAKE = shutil.which("make")
 
@@ -99,3 +99,18 @@ def test_make_clean_removes_what_the_project_generated(tmp_path):
                          env={k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "VENV"}})
     assert run.returncode == 0, run.stderr
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+
+
+def test_clean_clone_without_the_seed_skips_its_cross_check_even_in_ci(tmp_path, monkeypatch):
+    """A fork's CI (CI=true, no shared/ beside the clone) skips; the project's own CI (.ci/run) requires it."""
+    from . import tutorial
+
+    monkeypatch.setattr(tutorial, "SEED", tmp_path / "shared" / "seed" / "missing.md")
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv(tutorial.REQUIRE_SEED_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="not beside this checkout"):
+        tutorial.seed_text()
+    monkeypatch.setenv(tutorial.REQUIRE_SEED_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="the seed tutorial is missing"):
+        tutorial.seed_text()
+    assert f"{tutorial.REQUIRE_SEED_ENV}=1" in (ROOT / ".ci" / "run").read_text()
