@@ -54,7 +54,8 @@ def execute(path: Path, timeout: int = 600):
     saved = dict(os.environ)
     # The kernel talks to us over Unix sockets in a private folder, not unencrypted TCP (which ipykernel
     # warns about); Windows has no IPC transport and keeps TCP on 127.0.0.1.
-    with tempfile.TemporaryDirectory(prefix="dtmnb-kernel-") as sockets:
+    short = "/tmp" if os.path.isdir("/tmp") else None  # macOS's $TMPDIR is long; socket paths are not
+    with tempfile.TemporaryDirectory(prefix="dtmnb-kernel-", dir=short) as sockets:
         config = Config()
         if os.name != "nt":
             config.KernelManager.transport = "ipc"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -42,6 +43,7 @@ def create(path: Path) -> int:
     try:
         venv.EnvBuilder(with_pip=True).create(path)
     except (OSError, subprocess.CalledProcessError) as exc:
+        shutil.rmtree(path, ignore_errors=True)  # half a venv would make the next run skip creating it
         return fail(f"could not create {path} ({exc}). On Debian/Ubuntu the venv module is a separate package: "
                     f"sudo apt-get install python3-venv, then run make again.")
     return 0
