@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,7 @@ def reader(tmp_path, monkeypatch):
                        capture_output=True, timeout=60)
 
 
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed (the README's blocks are bash)")
 def test_readme_shell_blocks_work_as_written(reader):
     project, env = reader
     blocks = [b for b in shell_blocks(README.read_text(encoding="utf-8")) if b.skip is None]

@@ -209,6 +209,7 @@ echo "--- leftovers"; set | grep '^_DTMNB' || true
     assert "not running" in _shell("dtmnb sandbox status; echo rc=$?", tmp_path).stdout
 
 
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_down_in_a_shell_that_did_not_run_up_unsets_only_sandbox_values(user_state, tmp_path):
     """A child shell inherits the exported sandbox values but not the saved ones: down unsets only what
     still holds a sandbox value and leaves what the user set since."""
@@ -227,6 +228,7 @@ bash -c 'eval "$(dtmnb sandbox down 2>/dev/null)"; echo "--- child"; {SHOW}'
     assert child["GITHUB_TOKEN"] == "set-after-up"
 
 
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_down_when_nothing_runs_still_restores_the_shell(user_state, tmp_path):
     """The sandbox died (or was stopped elsewhere): down still puts this shell's variables back."""
     script = f"""
