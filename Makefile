@@ -1,31 +1,34 @@
 # dtmnb: `make tutorial` runs the main job, `make test` runs the whole test suite.
+# Needs only Python >= 3.10 and make; each target installs what it needs into .venv (see scripts/setup_venv.py).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
-.PHONY: setup tutorial test lab clean
+.PHONY: setup setup-test tutorial test lab system-deps clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[all]'
-	touch $(STAMP)
+# One stamp per extra: `make tutorial` installs dtmnb[tutorial], `make test` adds dtmnb[test].
+$(VENV)/.installed-%: pyproject.toml
+	@$(PYTHON) scripts/setup_venv.py --venv $(VENV) --extra $* --stamp $@
 
-setup: $(STAMP)
-	./scripts/install-system-deps.sh
+setup: $(VENV)/.installed-tutorial
+
+setup-test: $(VENV)/.installed-test
+
+# The optional system packages (chromium, Go): names the missing ones with install commands, installs nothing.
+system-deps:
+	@$(PYTHON) scripts/system_deps.py
 
 tutorial: setup
-	$(PY) scripts/run_tutorial.py
+	@$(PY) scripts/run_tutorial.py
 
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
-
-test: setup
+test: setup-test system-deps
 	$(PY) -m pytest tests
 	$(PY) -m pytest $(NBVAL) notebooks
 
-lab: setup
-	VENV=$(VENV) ./scripts/lab.sh
+lab: $(VENV)/.installed-lab
+	@VENV=$(VENV) ./scripts/lab.sh
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out try .pytest_cache .hypothesis .mypy_cache .dtmnb-sandbox notebooks/work build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} + -o -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +

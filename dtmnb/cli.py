@@ -167,7 +167,8 @@ def cmd_state(args: argparse.Namespace, console: TerminalConsole) -> int:
 def cmd_sandbox(args: argparse.Namespace, console: TerminalConsole) -> int:
     from .sandbox import cli as sandbox_cli
 
-    return int(sandbox_cli.up(args) if args.sandbox_command == "up" else sandbox_cli.down(args))
+    command: Callable[[argparse.Namespace], int] = getattr(sandbox_cli, args.sandbox_command)
+    return int(command(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,12 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("list", "show", "history", "diff", "lock", "unlock", "rm"):
         state.choices[name].set_defaults(func=cmd_state)
 
-    sandbox = sub.add_parser("sandbox", help="local S3 + GitHub-compatible servers").add_subparsers(
-        dest="sandbox_command", required=True, parser_class=_Parser)
-    for name, text in (("up", "start in the background and print export lines"), ("down", "stop it")):
-        p = sandbox.add_parser(name, help=text)
-        p.add_argument("--data-dir", default=".dtmnb-sandbox", help="where the sandbox keeps its data")
-        p.add_argument("--s3", choices=("auto", "weed", "moto"), default="auto", help="S3 server to run")
+    from .sandbox import cli as sandbox_cli  # light: argparse and os only
+
+    sandbox = sub.add_parser("sandbox", help="local S3 + GitHub-compatible servers for a shell: "
+                             'eval "$(dtmnb sandbox up)"').add_subparsers(dest="sandbox_command", required=True,
+                                                                         parser_class=_Parser)
+    for name, text in sandbox_cli.COMMANDS:
+        p = sandbox.add_parser(name, help=text, description=text)
+        sandbox_cli.configure_parser(name, p)
         p.set_defaults(func=cmd_sandbox)
     return parser
 

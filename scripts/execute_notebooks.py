@@ -19,6 +19,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,21 +47,31 @@ def execute(path: Path, timeout: int = 600):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    from traitlets.config import Config
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
     env = notebook_environ()
     saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)  # the kernel inherits the environment of this process
-    try:
-        client.execute()
-        error = None
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-        error = exc
-    finally:
+    # The kernel talks to us over Unix sockets in a private folder, not unencrypted TCP (which ipykernel
+    # warns about); Windows has no IPC transport and keeps TCP on 127.0.0.1.
+    short = "/tmp" if os.path.isdir("/tmp") else None  # macOS's $TMPDIR is long; socket paths are not
+    with tempfile.TemporaryDirectory(prefix="dtmnb-kernel-", dir=short) as sockets:
+        config = Config()
+        if os.name != "nt":
+            config.KernelManager.transport = "ipc"
+            config.KernelManager.ip = os.path.join(sockets, "kernel")
+        client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False, config=config,
+                                resources={"metadata": {"path": str(path.parent)}})
         os.environ.clear()
-        os.environ.update(saved)
+        os.environ.update(env)  # the kernel inherits the environment of this process
+        try:
+            client.execute()
+            error = None
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+            error = exc
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
     nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL}
     return nb, error
 

@@ -4,13 +4,13 @@
 #   scripts/lab.sh                # http://127.0.0.1:8888/lab, notebooks/ as the root folder
 #   PORT=9999 scripts/lab.sh      # another port; extra arguments go to `jupyter lab`
 #
-# Needs the `lab` extra:  .venv/bin/pip install -e '.[lab,sandbox]'   (sandbox: the S3 notebooks' local servers)
+# Needs the `lab` extra (JupyterLab + what the tutorial needs); `make lab` installs it and runs this script.
 # Without DTMNB_AUTO_APPROVE, `apply` shows the Apply/Cancel buttons; the notebooks start their own sandbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
 if [ ! -x "$VENV/bin/jupyter-lab" ]; then
-    echo "JupyterLab is not installed in $VENV. Install it with: $VENV/bin/pip install -e '.[lab,sandbox]'" >&2
+    echo "JupyterLab is not installed in $VENV. Run: make lab   (or: $VENV/bin/pip install -e '.[lab]')" >&2
     exit 2
 fi
 unset DTMNB_AUTO_APPROVE

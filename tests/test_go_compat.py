@@ -2,14 +2,16 @@
 
 tests/go_peer/main.go decodes stdin into ``map[string]State`` (dtm v0.6-v0.9's struct, or v0.10's with
 ``-form v10``) and re-encodes it exactly as dtm saves state, or with ``-dump`` prints the decoded data with
-Go types. It is built once per session with Debian's golang-go + golang-gopkg-yaml.v3-dev (.ci/apt-packages).
+Go types. It is built once per session in GOPATH mode with Go and yaml.v3's source (Debian: golang-go +
+golang-gopkg-yaml.v3-dev, .ci/apt-packages; other systems: scripts/system_deps.py says how).
 
 The checks, for the tutorial state, the spec's tables and generated states:
 * bytes: what dtmnb writes == what Go writes for the same data;
 * reading: dtmnb's typed view of a file == Go's typed view of it (or both refuse the file);
 * intact: a state dtmnb writes is read by Go with every field as dtmnb had it.
 
-Without ``go`` these tests are skipped on a dev machine, and fail when the ``CI`` variable is set.
+Without them these tests are skipped, naming what to install, and fail where DTMNB_REQUIRE_SYSTEM_DEPS=1
+(the project's own CI, .ci/run).
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import datetime as dt
 import json
 import math
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -30,32 +31,29 @@ from dtmnb.errors import StateFormatError
 from dtmnb.state import FORM_V10, State, ToolState, format_state, parse_state
 from dtmnb.yamlv3 import Timestamp
 
+from ._system_deps import system_deps, unavailable
 from .test_state import TUTORIAL_STATE, TWO_STATES, V10_STATE
 from .test_yamlv3 import DOUBLE_QUOTED, ESCAPED, LITERALS, PLAIN, PLAIN_SCALARS, SINGLE_QUOTED
 
 PEER_SOURCE = Path(__file__).parent / "go_peer"
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"CI: {reason} (install the packages in .ci/apt-packages)", pytrace=False)
-    pytest.skip(reason)
+GO = system_deps.go()
+if GO is None:
+    unavailable(system_deps.reason(system_deps.GO), module=True)
+if system_deps.yaml_v3(GO) is None:
+    unavailable(system_deps.reason(system_deps.YAML_V3), module=True)
 
 
 @pytest.fixture(scope="session")
 def peer(tmp_path_factory) -> Path:
-    """Build tests/go_peer once per session (GOPATH mode, Debian's packaged yaml.v3, no network)."""
-    go = shutil.which("go")
-    if not go:
-        _unavailable("Go is not installed (apt-get install golang-go golang-gopkg-yaml.v3-dev)")
+    """Build tests/go_peer once per session (GOPATH mode, yaml.v3 from a GOPATH such as Debian's, no network)."""
+    go = str(GO)
     out = tmp_path_factory.mktemp("go_peer")
-    gopath = [p for p in (os.environ.get("GOPATH", ""), "/usr/share/gocode") if p]
-    env = {**os.environ, "GO111MODULE": "off", "GOPATH": os.pathsep.join(gopath), "GOFLAGS": "",
+    env = {**os.environ, "GO111MODULE": "off", "GOPATH": os.pathsep.join(system_deps.go_paths(go)), "GOFLAGS": "",
            "GOCACHE": str(out / "cache"), "GOPROXY": "off", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
     build = subprocess.run([go, "build", "-o", str(out / "peer"), "."], cwd=PEER_SOURCE, env=env,
                            capture_output=True, text=True, timeout=300)
     if build.returncode:
-        _unavailable(f"cannot build tests/go_peer (is golang-gopkg-yaml.v3-dev installed?): {build.stderr.strip()}")
+        unavailable(f"cannot build tests/go_peer with {go}: {build.stderr.strip()}")
     return out / "peer"
 
 

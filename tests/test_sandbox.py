@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -125,62 +126,192 @@ def test_weed_sandbox_persists_across_restart(clean_env, tmp_path):
     assert len(list((data_dir / "s3").glob("m[0-9]*"))) == 1  # one master dir, not one per restart
 
 
-def _parse_exports(text: str) -> dict:
-    env = {}
+@pytest.fixture
+def user_state(tmp_path, monkeypatch) -> Path:
+    """The per-user folder of the background sandbox, in tmp_path (through XDG_STATE_HOME)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    folder = sandbox_cli.state_dir()
+    assert folder == tmp_path / "xdg-state" / "dtmnb" / "sandbox"
+    yield folder
+    if sandbox_cli.running(folder) is not None:  # a failed test must not leave it running
+        sandbox_cli.down(argparse.Namespace())
+
+
+def _shell(script: str, tmp_path: Path, shell: str = "bash") -> subprocess.CompletedProcess:
+    """Run ``script`` in ``shell`` with ``dtmnb`` meaning this checkout's CLI (as `.venv/bin/dtmnb` would)."""
+    prelude = f'dtmnb() {{ "{sys.executable}" -m dtmnb "$@"; }}\n'
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([shell, "-c", prelude + script], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=180, stdin=subprocess.DEVNULL)
+
+
+def _vars(text: str) -> dict[str, str]:
+    """``NAME=value`` lines after a ``--- NAME`` marker printed by the scripts below."""
+    out: dict[str, dict[str, str]] = {}
+    current = None
     for line in text.splitlines():
-        assert line.startswith("export ") and "='" in line and line.endswith("'"), line
-        name, _, value = line[len("export "):].partition("=")
-        env[name] = value[1:-1]
-    return env
+        if line.startswith("--- "):
+            current = out.setdefault(line[4:], {})
+        elif current is not None and "=" in line:
+            name, _, value = line.partition("=")
+            current[name] = value
+    return out
+
+
+SHOW = "".join(f'echo "{n}=${{{n}-<unset>}}"; ' for n in (*ENV_NAMES, "AWS_PROFILE", "AWS_SESSION_TOKEN"))
+
+
+@pytest.mark.parametrize("shell", [s for s in ("bash", "sh", "zsh") if shutil.which(s)])
+def test_shell_up_status_down_restores_what_was_there(user_state, tmp_path, shell):
+    """eval "$(dtmnb sandbox up)" in one folder, status and down from another: the shell ends as it began."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    script = f"""
+set -e
+export AWS_ACCESS_KEY_ID=key-of-mine AWS_SECRET_ACCESS_KEY=secret-of-mine AWS_PROFILE=work
+export AWS_SESSION_TOKEN=session-of-mine GITHUB_TOKEN=github-token-of-mine
+unset AWS_DEFAULT_REGION AWS_ENDPOINT_URL_S3 GITHUB_API_URL
+echo "--- before"; {SHOW}
+cd a
+dtmnb sandbox up --s3 moto > up.out
+eval "$(cat up.out)"
+eval "$(dtmnb sandbox up)"          # again: the saved values are kept, not overwritten by the sandbox's
+echo "--- up"; {SHOW}
+cd ../b
+dtmnb sandbox status > status.out
+if dtmnb sandbox up --s3 weed > conflict.out 2> conflict.err; then echo "conflict=accepted"; fi
+eval "$(dtmnb sandbox down)"
+echo "--- down"; {SHOW}
+echo "--- leftovers"; set | grep '^_DTMNB' || true
+"""
+    run = _shell(script, tmp_path, shell)
+    assert run.returncode == 0, run.stderr
+    seen = _vars(run.stdout)
+    assert seen["down"] == seen["before"]
+    assert seen["before"]["AWS_ACCESS_KEY_ID"] == "key-of-mine" and seen["before"]["AWS_DEFAULT_REGION"] == "<unset>"
+    up = seen["up"]
+    assert up["AWS_ACCESS_KEY_ID"] == "dtmnb-sandbox" and up["AWS_DEFAULT_REGION"] == "ap-southeast-1"
+    assert up["AWS_PROFILE"] == up["AWS_SESSION_TOKEN"] == "<unset>"  # hidden while it runs, as in Python
+    assert up["AWS_ENDPOINT_URL_S3"].startswith("http://127.0.0.1:") and up["GITHUB_TOKEN"] != "github-token-of-mine"
+    assert seen["leftovers"] == {}
+    # the user's own values were never printed nor written anywhere
+    written = (tmp_path / "a" / "up.out").read_text() + "".join(
+        p.read_text(errors="replace") for p in user_state.rglob("*") if p.is_file())
+    for secret in ("key-of-mine", "secret-of-mine", "session-of-mine", "github-token-of-mine"):
+        assert secret not in written
+    status = (tmp_path / "b" / "status.out").read_text()
+    assert "running" in status and up["AWS_ENDPOINT_URL_S3"] in status and up["GITHUB_API_URL"] in status
+    assert "its variables point at the sandbox" in status
+    assert "conflict=accepted" not in run.stdout
+    assert (tmp_path / "b" / "conflict.out").read_text() == ""  # nothing for eval to apply
+    assert "--s3 weed (it runs s3=moto)" in (tmp_path / "b" / "conflict.err").read_text()
+    assert sandbox_cli.running(user_state) is None
+    assert "not running" in _shell("dtmnb sandbox status; echo rc=$?", tmp_path).stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_down_in_a_shell_that_did_not_run_up_unsets_only_sandbox_values(user_state, tmp_path):
+    """A child shell inherits the exported sandbox values but not the saved ones: down unsets only what
+    still holds a sandbox value and leaves what the user set since."""
+    script = f"""
+set -e
+unset AWS_ACCESS_KEY_ID GITHUB_TOKEN
+eval "$(dtmnb sandbox up --s3 moto 2>/dev/null)"
+export GITHUB_TOKEN=set-after-up
+export -f dtmnb
+bash -c 'eval "$(dtmnb sandbox down 2>/dev/null)"; echo "--- child"; {SHOW}'
+"""
+    run = _shell(script, tmp_path)
+    assert run.returncode == 0, run.stderr
+    child = _vars(run.stdout)["child"]
+    assert child["AWS_ACCESS_KEY_ID"] == child["AWS_ENDPOINT_URL_S3"] == "<unset>"
+    assert child["GITHUB_TOKEN"] == "set-after-up"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_down_when_nothing_runs_still_restores_the_shell(user_state, tmp_path):
+    """The sandbox died (or was stopped elsewhere): down still puts this shell's variables back."""
+    script = f"""
+export AWS_DEFAULT_REGION=eu-west-1
+eval "$(dtmnb sandbox up --s3 moto 2>/dev/null)"
+dtmnb sandbox down >/dev/null 2>&1       # stopped without eval (another terminal, say)
+eval "$(dtmnb sandbox down)"
+echo "--- after"; {SHOW}
+"""
+    run = _shell(script, tmp_path)
+    assert run.returncode == 0, run.stderr
+    after = _vars(run.stdout)["after"]
+    assert after["AWS_DEFAULT_REGION"] == "eu-west-1" and after["AWS_ENDPOINT_URL_S3"] == "<unset>"
+    assert "No dtmnb sandbox is running" in run.stderr
+
+
+def test_sandbox_help_lists_only_each_commands_options():
+    def help_text(*words: str) -> str:
+        run = subprocess.run([sys.executable, "-m", "dtmnb", "sandbox", *words, "--help"], capture_output=True,
+                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    assert "--s3" not in help_text("down") and "--data-dir" not in help_text("down")
+    assert "--s3" not in help_text("status")
+    up_help = help_text("up")
+    assert "--s3" in up_help and "--data-dir" in up_help and ".local/state/dtmnb/sandbox" in up_help
+    assert "status" in help_text()
+
+
+def test_up_with_another_data_dir_while_running_is_an_error(user_state, tmp_path, capsys):
+    assert sandbox_cli.up(argparse.Namespace(s3="moto", data_dir=None)) == 0
+    capsys.readouterr()
+    assert sandbox_cli.up(argparse.Namespace(s3=None, data_dir=str(tmp_path / "elsewhere"))) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"--data-dir {tmp_path / 'elsewhere'}" in err and "dtmnb sandbox down" in err
+    assert sandbox_cli.up(argparse.Namespace(s3="auto", data_dir=None)) == 0  # auto: whatever runs is fine
+    assert "already running" in capsys.readouterr().err
+    assert sandbox_cli.down(argparse.Namespace()) == 0
 
 
 @needs_weed
-def test_up_and_down(clean_env, tmp_path, capsys):
-    args = argparse.Namespace(data_dir=str(tmp_path / "bg"), s3="auto")
+def test_up_keeps_data_on_disk_with_weed(clean_env, user_state, tmp_path, capsys):
+    data_dir = tmp_path / "data"
+    args = argparse.Namespace(data_dir=str(data_dir), s3=None)
     assert sandbox_cli.up(args) == 0
     out, err = capsys.readouterr()
-    env = _parse_exports(out)
-    assert list(env) == list(ENV_NAMES)
-    assert "sandbox is up" in err and "s3=weed" in err
-    info = json.loads((tmp_path / "bg" / "sandbox.json").read_text())
+    assert "sandbox is up" in err and "s3=weed" in err and str(data_dir) in err
+    info = json.loads((user_state / "sandbox.json").read_text())
+    assert info["s3"] == "weed" and info["data_dir"] == str(data_dir)
+    assert (user_state / "sandbox.json").stat().st_mode & 0o077 == 0
+    env = info["env"]
+    assert f"export AWS_ENDPOINT_URL_S3='{env['AWS_ENDPOINT_URL_S3']}'" in out.splitlines()
     pid = info["pid"]
-    assert info["env"] == env and info["s3"] == "weed"
-    assert (tmp_path / "bg" / "sandbox.json").stat().st_mode & 0o077 == 0
     try:
         s3 = s3_client(env["AWS_ENDPOINT_URL_S3"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
-                       env["AWS_DEFAULT_REGION"])  # AWS_PROFILE (clean_env) names no profile: ignored
-        assert s3.get_bucket_versioning(Bucket="devstream-test-remote-state")["Status"] == "Enabled"
+                       env["AWS_DEFAULT_REGION"])
+        s3.put_object(Bucket="devstream-test-remote-state", Key="kept", Body=b"yes")
         assert _github_login(env["GITHUB_API_URL"], env["GITHUB_TOKEN"]) == "IronCore864"
-
-        assert sandbox_cli.up(args) == 0  # already up: the same lines again
-        out2, err2 = capsys.readouterr()
-        assert out2 == out and "already running" in err2
-
-        # what a shell does with it
-        script = (f'eval "$({sys.executable} -m dtmnb.sandbox.cli up --data-dir {args.data_dir} 2>/dev/null)" '
-                  f'&& echo "$AWS_ENDPOINT_URL_S3 $GITHUB_API_URL"')
-        shell = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
-        assert shell.stdout.split() == [env["AWS_ENDPOINT_URL_S3"], env["GITHUB_API_URL"]]
     finally:
-        assert sandbox_cli.down(args) == 0
-    out, err = capsys.readouterr()
-    assert out.splitlines() == [f"unset {name}" for name in ENV_NAMES]
-    assert f"stopped (pid {pid})" in err
-    assert not (tmp_path / "bg" / "sandbox.json").exists()
-    assert not Path(f"/proc/{pid}").exists() or sandbox_cli._reap(pid)
-    assert sandbox_cli.down(args) == 0
-    assert "No dtmnb sandbox is running" in capsys.readouterr().err
+        assert sandbox_cli.down(argparse.Namespace()) == 0
+    assert f"stopped (pid {pid})" in capsys.readouterr().err
+    assert not (user_state / "sandbox.json").exists() and sandbox_cli._reap(pid)
+    assert sandbox_cli.up(args) == 0
+    capsys.readouterr()
+    try:
+        env = json.loads((user_state / "sandbox.json").read_text())["env"]
+        s3 = s3_client(env["AWS_ENDPOINT_URL_S3"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
+                       env["AWS_DEFAULT_REGION"])
+        assert s3.get_object(Bucket="devstream-test-remote-state", Key="kept")["Body"].read() == b"yes"
+    finally:
+        assert sandbox_cli.down(argparse.Namespace()) == 0
 
 
-def test_stale_sandbox_json_is_ignored(tmp_path, capsys):
-    data_dir = tmp_path / "bg"
-    data_dir.mkdir()
+def test_stale_sandbox_json_is_ignored(user_state, capsys):
+    user_state.mkdir(parents=True)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (data_dir / "sandbox.json").write_text(json.dumps({"pid": dead.pid, "env": {}}))
-    assert sandbox_cli.running(data_dir) is None
-    assert not (data_dir / "sandbox.json").exists()
-    assert sandbox_cli.down(argparse.Namespace(data_dir=str(data_dir), s3=None)) == 0
+    (user_state / "sandbox.json").write_text(json.dumps({"pid": dead.pid, "env": {}}))
+    assert sandbox_cli.running(user_state) is None
+    assert not (user_state / "sandbox.json").exists()
+    assert sandbox_cli.down(argparse.Namespace()) == 0
+    assert "No dtmnb sandbox is running" in capsys.readouterr().err
 
 
 def test_export_lines_quote_safely():

@@ -39,13 +39,14 @@ github-repo-scaffolding-golang_default:
 """
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "s3-remote-state-tutorial.zh.md"
+REQUIRE_SEED_ENV = "DTMNB_REQUIRE_SEED"  # set by .ci/run, where shared/ sits beside the clone
 
 
 def seed_text() -> str:
-    """The seed tutorial's markdown (shared/ sits beside the checkout, in CI too). Missing: a failure
-    in CI, a skip on a machine without shared/."""
+    """The seed tutorial's markdown, from shared/ beside the checkout. Missing: a skip, or a failure when
+    ``DTMNB_REQUIRE_SEED=1`` (the project's own CI) — a fork's CI without shared/ only skips."""
     if not SEED.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"the seed tutorial is missing: {SEED}")
-        pytest.skip(f"the seed tutorial is not beside this checkout ({SEED})")
+        if os.environ.get(REQUIRE_SEED_ENV, "").strip().lower() in {"1", "true", "yes"}:
+            pytest.fail(f"the seed tutorial is missing: {SEED} ({REQUIRE_SEED_ENV} is set)")
+        pytest.skip(f"the seed tutorial is not beside this checkout ({SEED}); the cross-check runs where it is")
     return SEED.read_text(encoding="utf-8")

@@ -91,7 +91,10 @@ class Sandbox:
 
             from .github_api import GitHubAPIServer
 
-            gh_dir = self.data_dir / "github" if self.data_dir is not None else None
+            # GitHub data is kept on disk only beside on-disk S3: after a restart on moto, repositories
+            # remembered without the state that records them would make the next apply fail.
+            on_disk = self.data_dir is not None and self.s3_server.kind == "weed"
+            gh_dir = self.data_dir / "github" if on_disk else None
             self.github = GitHubAPIServer(host="127.0.0.1", port=0, data_dir=gh_dir).start()
             token = self.github.add_user(self.github_user)
         except BaseException:
@@ -161,7 +164,7 @@ def start(user: str = DEFAULT_USER, buckets=DEFAULT_BUCKETS, data_dir=None, s3: 
     user : the GitHub login the token belongs to (the tutorial's ``IronCore864`` by default).
     buckets : S3 buckets to create (idempotent), with versioning on so state history works.
     data_dir : None keeps everything in memory (moto); a folder keeps S3 (weed mini) and GitHub
-        data there across restarts.
+        data there across restarts (with moto, GitHub data stays in memory too).
     s3 : 'auto' (weed when data_dir is given and installed, else moto), 'weed' or 'moto'.
     """
     return Sandbox(user, buckets, data_dir, s3).start()

@@ -1,7 +1,8 @@
-"""The background sandbox process: ``python -m dtmnb.sandbox.serve --data-dir D``.
+"""The background sandbox process: ``python -m dtmnb.sandbox.serve --data-dir D [--state-file F]``.
 
-Starts a sandbox, writes ``D/sandbox.json`` (pid, s3 kind, env) once it is ready, and runs until
-SIGTERM/SIGINT/SIGHUP (or until its S3 server dies), then stops it and removes the file.
+Starts a sandbox keeping its data in D, writes F (default ``D/sandbox.json``: pid, s3 kind, data dir,
+env) once it is ready, and runs until SIGTERM/SIGINT/SIGHUP (or until its S3 server dies), then stops
+it and removes the file.
 ``dtmnb sandbox up`` / ``down`` (dtmnb/sandbox/cli.py) start and stop it.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 STATE_FILE = "sandbox.json"
 
 
-def write_state(path: Path, info: dict) -> None:
+def write_state(path: Path, info: dict[str, object]) -> None:
     """Write ``info`` as JSON, readable by the owner only (it holds the sandbox's dummy keys)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -28,7 +29,7 @@ def write_state(path: Path, info: dict) -> None:
     os.replace(tmp, path)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     from . import DEFAULT_BUCKETS, DEFAULT_USER, start
     from ..errors import DtmnbError
 
@@ -37,6 +38,7 @@ def main(argv=None) -> int:
     parser.add_argument("--s3", default="auto", choices=("auto", "weed", "moto"))
     parser.add_argument("--user", default=DEFAULT_USER)
     parser.add_argument("--bucket", action="append", dest="buckets")
+    parser.add_argument("--state-file", type=Path, help=f"where to write the pid/env file (default: D/{STATE_FILE})")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
@@ -49,10 +51,11 @@ def main(argv=None) -> int:
     except DtmnbError as exc:
         print(f"dtmnb sandbox: {exc}", file=sys.stderr, flush=True)
         return 1
-    state_path = data_dir / STATE_FILE
+    state_path = (args.state_file or data_dir / STATE_FILE).resolve()
     try:
         write_state(state_path, {
-            "pid": os.getpid(), "s3": sb.s3_kind, "github_user": sb.github_user, "buckets": list(sb.buckets),
+            "pid": os.getpid(), "s3": sb.s3_kind, "data_dir": str(data_dir), "github_user": sb.github_user,
+            "buckets": list(sb.buckets),
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "env": sb.env})
         print(f"dtmnb sandbox ready: s3={sb.s3_kind} {sb.s3_endpoint}, github {sb.github_url}", file=sys.stderr,
               flush=True)

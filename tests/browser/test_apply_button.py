@@ -4,8 +4,9 @@ The widget logic is covered without a kernel in tests/test_ui.py; this checks th
 takes: the notebook runs in JupyterLab, the Apply/Cancel box renders, a real click reaches the kernel,
 the engine applies (local backend, ``local-file`` plugin) and the box shows the result.
 
-Needs ``pip install -e '.[ui-test]'`` (playwright, jupyterlab) and ``apt-get install chromium``. Skipped
-when those are missing — except in CI (``CI`` set), where missing pieces fail the test.
+Needs ``pip install -e '.[test]'`` (playwright, jupyterlab; ``make test`` installs them) and a system
+Chromium (scripts/system_deps.py says how to install it; ``DTMNB_CHROMIUM`` names another binary). Skipped
+when those are missing, naming them — except where ``DTMNB_REQUIRE_SYSTEM_DEPS=1`` (.ci/run): there they fail.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import urllib.request
 
 import pytest
 
-CHROMIUM = os.environ.get("DTMNB_CHROMIUM", "/usr/bin/chromium")
+from .._system_deps import system_deps, unavailable
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 NOTEBOOK_SETUP = '''\
@@ -52,12 +54,8 @@ NOTEBOOK_CHECK = 'pending.status, Path("hello.txt").read_text() if Path("hello.t
 
 
 def _require(what: str, ok: bool) -> None:
-    if ok:
-        return
-    message = f"browser test needs {what}"
-    if os.environ.get("CI"):
-        pytest.fail(f"{message} (CI is set: install '.[ui-test]' and the apt package chromium)")
-    pytest.skip(message)
+    if not ok:
+        unavailable(f"browser test needs {what}")
 
 
 def _free_port() -> int:
@@ -79,7 +77,7 @@ def _notebook() -> dict:
 @pytest.fixture
 def lab(tmp_path):
     """JupyterLab on 127.0.0.1 with its own config/settings dirs, token off; stopped by PID afterwards."""
-    _require("jupyterlab (pip install -e '.[ui-test]')", shutil.which("jupyter-lab", path=os.path.dirname(sys.executable))
+    _require("jupyterlab (pip install -e '.[test]')", shutil.which("jupyter-lab", path=os.path.dirname(sys.executable))
              is not None or _has_module("jupyterlab"))
     root = tmp_path / "root"
     root.mkdir()
@@ -140,14 +138,16 @@ def _has_module(name: str) -> bool:
 
 
 def test_clicking_apply_in_jupyterlab_applies(lab, tmp_path):
-    _require("playwright (pip install -e '.[ui-test]')", _has_module("playwright"))
-    _require(f"chromium at {CHROMIUM} (apt-get install chromium)", os.path.exists(CHROMIUM))
+    _require("playwright (pip install -e '.[test]')", _has_module("playwright"))
+    chromium = system_deps.chromium()
+    if chromium is None:
+        unavailable(system_deps.reason(system_deps.CHROMIUM))
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     url, root = lab
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(f"{url}/lab/tree/confirm.ipynb")
