@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from dtmnb.config import loader, load_config, variables, yamldoc  # noqa: E402
+from dtmnb.config import load_config, loader, variables, yamldoc
 
 GOAL_S = 1.0
 
@@ -74,7 +74,7 @@ class Phases:
         self.spent: dict[str, float] = {}
         self.saved: list = []
 
-    def __enter__(self) -> "Phases":
+    def __enter__(self) -> Phases:
         for owner, name, label in self.TARGETS:
             original = getattr(owner, name)
             self.saved.append((owner, name, original))

@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from dtmnb.state import State, ToolState, format_state, parse_state  # noqa: E402
+from dtmnb.state import State, ToolState, format_state, parse_state
 
 
 def tutorial_like(n: int) -> State:

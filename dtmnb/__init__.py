@@ -18,9 +18,25 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from . import errors, sandbox, ui, views
-    from .api import (apply, delete, dependency_graph, destroy, force_unlock, forget, import_tool, load_config, lock,
-                      lock_status, plan, read_state, show_status, state_diff, state_history, state_text,
-                      tools_frame)
+    from .api import (
+        apply,
+        delete,
+        dependency_graph,
+        destroy,
+        force_unlock,
+        forget,
+        import_tool,
+        load_config,
+        lock,
+        lock_status,
+        plan,
+        read_state,
+        show_status,
+        state_diff,
+        state_history,
+        state_text,
+        tools_frame,
+    )
     from .config import Config
     from .ui import PendingApply, require_applied
     from .views import show

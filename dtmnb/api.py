@@ -11,11 +11,10 @@ import os
 from typing import TYPE_CHECKING, Union
 
 from . import config as _config_module
-from . import engine, frames
 from . import console as _console
+from . import engine, frames
 from .console import Console, TerminalConsole, attach
-from .engine import Operation, Outcome, Status
-from .engine import recovery
+from .engine import Operation, Outcome, Status, recovery
 from .engine.queries import history, read_version, status, versions_to_compare
 from .errors import ChangesFailedError, UsageError
 from .report import get_logger

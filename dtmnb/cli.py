@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .console import TerminalConsole, attach
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         except DtmnbError as exc:
             _report(args, exc)
             return exc.exit_code
-        except Exception as exc:  # noqa: BLE001 - a bug: one line, and the traceback with --debug
+        except Exception as exc:
             _report(args, exc, internal=True)
             return INTERNAL
 

@@ -6,7 +6,6 @@ background, title and arrows follow the JupyterLab theme (CSS variables with lig
 from __future__ import annotations
 
 import html
-from typing import Any
 
 import pandas as pd
 

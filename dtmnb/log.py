@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import sys
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from .redact import redact
 from .report import SUCCESS
@@ -84,7 +85,7 @@ class ConsoleHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self.console.log(level_word(record.levelno), redact(record.getMessage()))
-        except Exception:  # noqa: BLE001 - logging must never break a run
+        except Exception:
             self.handleError(record)
 
 

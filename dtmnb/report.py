@@ -8,7 +8,7 @@ pytest's ``caplog`` sees every line.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 #: dtm's "✔ [SUCCESS]" lines, between INFO and WARNING
 SUCCESS = 25

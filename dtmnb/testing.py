@@ -56,7 +56,7 @@ def check_plugin(cls: type[Plugin], options: dict, *, update: dict | None = None
                             "the resource untouched (dtmnb never adopts or overwrites)")
         except PluginError:
             pass
-        except Exception as exc:  # noqa: BLE001 - reported as a broken rule
+        except Exception as exc:
             problems.append(f"create() over an existing resource raised {type(exc).__name__}, not PluginError")
         if update is not None and not cls.replace_on_update:
             changed = cls.schema.with_defaults(update) if cls.schema is not None else dict(update)
@@ -70,7 +70,7 @@ def check_plugin(cls: type[Plugin], options: dict, *, update: dict | None = None
             problems.append("read() after delete() still finds the resource; it must return None")
         try:
             plugin.delete(full)
-        except Exception as exc:  # noqa: BLE001 - reported as a broken rule
+        except Exception as exc:
             problems.append(f"delete() of what is already gone raised {type(exc).__name__}: {exc}")
     finally:
         if made:

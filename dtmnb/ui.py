@@ -13,7 +13,8 @@ ipywidgets is imported only in this module, and only when a widget is built.
 from __future__ import annotations
 
 import html
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .console import Console, in_notebook
 from .errors import UsageError, missing_dependency
@@ -170,7 +171,7 @@ class PendingApply:
         self.log_lines = console.lines
         try:
             result = self.runner(console)
-        except BaseException as exc:  # noqa: BLE001 - recorded, shown, and re-raised by approve()
+        except BaseException as exc:
             self.error = exc
             text = str(exc).rstrip(".") or type(exc).__name__
             line = format_line("error", f"{self.operation.capitalize()} failed => {text}.")

@@ -46,7 +46,6 @@ def execute(path: Path, timeout: int = 600):
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
     from traitlets.config import Config
 
     nb = nbformat.read(path, as_version=4)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from execute_notebooks import ROOT, execute  # noqa: E402
+from execute_notebooks import ROOT, execute
 
 NOTEBOOK = ROOT / "notebooks" / "s3-remote-state-tutorial.ipynb"
 OUT = ROOT / "out"

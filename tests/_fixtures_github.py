@@ -91,7 +91,7 @@ class OpenAPIChecker:
         self.operations.sort(key=lambda op: -op[0])
 
     @classmethod
-    def load(cls, path: Path = SUBSET) -> "OpenAPIChecker":
+    def load(cls, path: Path = SUBSET) -> OpenAPIChecker:
         return cls(json.loads(gzip.decompress(path.read_bytes())))
 
     def _absolute_refs(self, node):

@@ -60,5 +60,5 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 
 
 # Fixtures owned by the S3 and GitHub test modules (servers started by the tests themselves).
-from ._fixtures_s3 import *  # noqa: E402,F401,F403
-from ._fixtures_github import *  # noqa: E402,F401,F403
+from ._fixtures_github import *  # noqa: E402, F403
+from ._fixtures_s3 import *  # noqa: E402, F403

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dtmnb import plugins
-from dtmnb.console import attach
 from dtmnb.config import Config, load_config
+from dtmnb.console import attach
 from dtmnb.errors import ConfigError
 from dtmnb.plugins import Plugin
 

@@ -15,8 +15,13 @@ import pytest
 import requests
 
 github = pytest.importorskip("github")
-from github import (BadCredentialsException, GithubException, InputGitTreeElement,  # noqa: E402
-                    RateLimitExceededException, UnknownObjectException)
+from github import (  # noqa: E402
+    BadCredentialsException,
+    GithubException,
+    InputGitTreeElement,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
 
 from dtmnb.sandbox.github_api import GitHubAPIServer  # noqa: E402
 from dtmnb.sandbox.github_git import object_id  # noqa: E402

@@ -9,18 +9,20 @@ import yaml
 
 pytest.importorskip("github")
 
-from dtmnb.console import QuietConsole, attach  # noqa: E402
-from dtmnb.errors import PluginError  # noqa: E402
-from dtmnb.plugins import get_plugin  # noqa: E402
-from dtmnb.plugins import github_client  # noqa: E402
-from dtmnb.plugins.scaffold_template import (GO_WEBAPP, TemplateError, render_template,  # noqa: E402
-                                             scaffold_variables)
+from dtmnb.console import QuietConsole, attach
+from dtmnb.errors import PluginError
+from dtmnb.plugins import (
+    get_plugin,
+    github_client,
+)
+from dtmnb.plugins.scaffold_template import GO_WEBAPP, TemplateError, render_template, scaffold_variables
 
 NAME = "github-repo-scaffolding-golang"
 OPTIONS = {"owner": "IronCore864", "org": "", "repo": "dtm-test-go", "branch": "main",
            "image_repo": "ironcore864/dtm-test-go"}
 
-from .tutorial import TUTORIAL_CONFIG_LOCAL as TUTORIAL_CONFIG, TUTORIAL_STATE, TUTORIAL_TOOLS, TUTORIAL_VARIABLES  # noqa: E402
+from .tutorial import TUTORIAL_CONFIG_LOCAL as TUTORIAL_CONFIG  # noqa: E402
+from .tutorial import TUTORIAL_STATE, TUTORIAL_TOOLS, TUTORIAL_VARIABLES
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ import pytest
 
 pytest.importorskip("github")
 pytest.importorskip("nacl")
-import jsonschema  # noqa: E402
+import jsonschema
 
-from dtmnb import yamlv3  # noqa: E402
-from dtmnb.errors import PluginError  # noqa: E402
-from dtmnb.plugins import get_plugin, get_plugin_class  # noqa: E402
-from dtmnb.plugins.githubactions_render import MARKER, Options, blob_sha, render_workflows  # noqa: E402
+from dtmnb import yamlv3
+from dtmnb.errors import PluginError
+from dtmnb.plugins import get_plugin, get_plugin_class
+from dtmnb.plugins.githubactions_render import MARKER, Options, blob_sha, render_workflows
 
 NAME = "githubactions-golang"
 REPO = "IronCore864/go-demo"

@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from dtmnb import ui  # noqa: E402
-from dtmnb.errors import BackendError, MissingDependencyError  # noqa: E402
+from dtmnb import ui
+from dtmnb.errors import BackendError, MissingDependencyError
 
 PLAN = pd.DataFrame([
     {"step": 1, "key": "local-file_readme", "name": "local-file", "instance_id": "readme", "action": "Create",

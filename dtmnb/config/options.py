@@ -72,7 +72,7 @@ class PluginOptions:
                 cls = plugins.get_plugin_class(name)
             except DtmnbError as exc:
                 self.problems.add(entry.src.path, line, str(exc))
-            except Exception as exc:  # noqa: BLE001 - a broken third-party module must not escape as a traceback
+            except Exception as exc:
                 self.problems.add(entry.src.path, line, f"plugin `{name}` cannot be loaded: "
                                                         f"{type(exc).__name__}: {exc}")
         self.classes[name] = cls
@@ -89,7 +89,7 @@ class PluginOptions:
         if not found:
             try:
                 found = list(cls.check_options(options))
-            except Exception as exc:  # noqa: BLE001 - a plugin's own rule failing is a problem to show
+            except Exception as exc:
                 found = [OptionProblem("", f"the plugin's option check failed: {type(exc).__name__}: {exc}")]
         self.report(entry, found)
 

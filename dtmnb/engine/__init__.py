@@ -15,8 +15,7 @@ from ..errors import UsageError
 from ..report import get_logger
 from ..state import format_state
 from .execute import execute, load_state
-from .model import (ABSENT, WORDS, Action, Change, ChangeResult, Difference, Operation, Outcome, Plan, Status,
-                    ToolStatus)
+from .model import ABSENT, WORDS, Action, Change, ChangeResult, Difference, Operation, Outcome, Plan, Status, ToolStatus
 from .planning import Plugins, plan_apply, plan_delete, plan_destroy, plan_import
 
 log = get_logger("engine")

@@ -207,7 +207,7 @@ class _Run:
             done.resource = self._act(change, done)
         except KeyboardInterrupt:
             raise
-        except BaseException as exc:  # noqa: BLE001 - a failing plugin is a failed change, never a crash
+        except BaseException as exc:
             done.error = exc
         done.seconds = time.monotonic() - started
         return done

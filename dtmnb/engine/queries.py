@@ -23,7 +23,7 @@ def status(cfg: Config, state: State, plugin: str | None = None, instance_id: st
             continue
         try:
             live = plugins.get(entry.name).read(entry.options or {})
-        except Exception as exc:  # noqa: BLE001 - shown in the table, not raised
+        except Exception as exc:
             error = redact(str(exc) if isinstance(exc, DtmnbError) else f"{type(exc).__name__}: {exc}")
             rows.append(ToolStatus(entry, "error", error=error))
             continue

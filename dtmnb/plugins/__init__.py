@@ -71,7 +71,7 @@ def _import(name: str, path: str) -> type[Plugin]:
     module, _, attr = path.partition(":")
     try:
         cls = getattr(importlib.import_module(module), attr)
-    except Exception as exc:  # noqa: BLE001 - any failure to load a third-party plugin is reported the same way
+    except Exception as exc:
         raise PluginNotFoundError(f"plugin '{name}' cannot be loaded from {source}: {type(exc).__name__}: {exc}. "
                                   f"Reinstall or fix the package that provides it.") from None
     if not (isinstance(cls, type) and issubclass(cls, Plugin)):

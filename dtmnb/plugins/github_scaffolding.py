@@ -5,10 +5,10 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from ..report import get_logger
 from ..errors import PluginError
-from . import github_client as gc
+from ..report import get_logger
 from ..schema import Option, OptionProblem, Schema
+from . import github_client as gc
 from .base import Plugin
 from .scaffold_template import GO_WEBAPP, render_template, scaffold_variables
 
@@ -37,7 +37,7 @@ class Options:
         return f"{self.account}/{self.repo}"
 
     @classmethod
-    def parse(cls, options: dict) -> "Options":
+    def parse(cls, options: dict) -> Options:
         problems, values = [], {}
         for key in KNOWN_OPTIONS:
             value = (options or {}).get(key)
@@ -135,7 +135,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         log.info(f"The repo {opts.repo} has been deleted.")
 
     # -- steps -------------------------------------------------------------------------------------
-    def _create_repo(self, session: "_Session", opts: Options):
+    def _create_repo(self, session: _Session, opts: Options):
         gh = session.github
         try:
             login = gh.get_user().login
@@ -164,7 +164,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         except session.errors as exc:
             raise session.explain(exc, action, hints) from None
 
-    def _push(self, session: "_Session", repo, opts: Options, files: dict[str, str]) -> None:
+    def _push(self, session: _Session, repo, opts: Options, files: dict[str, str]) -> None:
         """Bootstrap commit on the default branch, then all files in one commit on ``opts.branch``."""
         from github import InputGitTreeElement
 
@@ -180,7 +180,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         commit = repo.create_git_commit(SCAFFOLD_MESSAGE, tree, [parent])
         head.edit(commit.sha)
 
-    def _rollback(self, session: "_Session", repo, opts: Options) -> str:
+    def _rollback(self, session: _Session, repo, opts: Options) -> str:
         try:
             repo.delete()
         except session.errors as exc:

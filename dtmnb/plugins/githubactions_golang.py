@@ -181,14 +181,14 @@ class GithubActionsGolang(Plugin):
             self._delete_at(s, opts.full_name, opts.branch, _SECRET_NAMES if opts.docker_enabled else ())
 
     # -- steps -------------------------------------------------------------------------------------
-    def _options(self, options: dict) -> "Options":
+    def _options(self, options: dict) -> Options:
         values = self.schema.with_defaults(options) if self.schema else dict(options or {})
         problems = [str(p) for p in [*self.schema.check(values), *self.check_options(values)]] if self.schema else []
         if problems:
             raise PluginError("githubactions-golang: options are illegal: " + "; ".join(problems))
         return Options(values)
 
-    def _write(self, s: "_Session", repo, branch: str, files: dict[str, str], current: dict) -> None:
+    def _write(self, s: _Session, repo, branch: str, files: dict[str, str], current: dict) -> None:
         changed = {p: t for p, t in files.items() if current.get(p) is None or current[p].sha != blob_sha(t)}
         if not changed:
             self.log.info("GitHub Actions workflows are up to date.")
@@ -200,7 +200,7 @@ class GithubActionsGolang(Plugin):
         for path in changed:
             self.log.info(f"GitHub Actions workflow {Path(path).name} written.")
 
-    def _delete_at(self, s: "_Session", full_name: str, branch: str, secrets) -> None:
+    def _delete_at(self, s: _Session, full_name: str, branch: str, secrets) -> None:
         repo = s.repo_or_none(full_name)
         if repo is None:
             self.log.info(f"GitHub repo {full_name} was not found. Nothing to do here.")
@@ -208,7 +208,7 @@ class GithubActionsGolang(Plugin):
         self._remove_ours(s, repo, branch)
         s.remove_secrets(repo, set(secrets))
 
-    def _remove_ours(self, s: "_Session", repo, branch: str) -> None:
+    def _remove_ours(self, s: _Session, repo, branch: str) -> None:
         current = s.files(repo, branch)
         doomed: dict[str, str | None] = {}
         for path, f in current.items():
@@ -274,7 +274,7 @@ class _Session:
         self.errors = gc.error_types()
         self.secret: str | None = None
 
-    def __enter__(self) -> "_Session":
+    def __enter__(self) -> _Session:
         return self
 
     def __exit__(self, kind, exc, tb) -> None:

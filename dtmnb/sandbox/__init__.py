@@ -68,7 +68,7 @@ class Sandbox:
         return self.s3_server.client()
 
     # ---- lifecycle ----------------------------------------------------------------------------------
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         from .s3 import ACCESS_KEY, REGION, SECRET_KEY, ensure_buckets, find_weed, start_s3
 
         if self._running:
@@ -144,7 +144,7 @@ class Sandbox:
     def running(self) -> bool:
         return self._running
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:

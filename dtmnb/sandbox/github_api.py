@@ -73,7 +73,7 @@ class GitHubAPIServer:
         self._connections: set = set()  # open client sockets, closed by stop()
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "GitHubAPIServer":
+    def start(self) -> GitHubAPIServer:
         if self._httpd is None:
             server_class = _IPv6Server if ":" in self.host else ThreadingHTTPServer
             self._httpd = server_class((self.host, self.port), _Handler)
@@ -102,7 +102,7 @@ class GitHubAPIServer:
             self._thread.join(timeout=5)
             self._httpd = self._thread = None
 
-    def __enter__(self) -> "GitHubAPIServer":
+    def __enter__(self) -> GitHubAPIServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

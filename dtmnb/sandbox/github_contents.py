@@ -18,8 +18,17 @@ import urllib.parse
 
 from . import github_model as m
 from .github_git import Entry, GitError
-from .github_routes import (EMPTY, ApiError, Request, check_workflow_scope, get_repo, missing_field, not_found, person,
-                            resolve_ref)
+from .github_routes import (
+    EMPTY,
+    ApiError,
+    Request,
+    check_workflow_scope,
+    get_repo,
+    missing_field,
+    not_found,
+    person,
+    resolve_ref,
+)
 
 MAX_PER_PAGE = 100
 

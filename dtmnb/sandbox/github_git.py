@@ -176,7 +176,7 @@ class ObjectStore:
         return {sha: [kind, base64.b64encode(body).decode()] for sha, (kind, body) in self.objects.items()}
 
     @classmethod
-    def from_json(cls, data: dict) -> "ObjectStore":
+    def from_json(cls, data: dict) -> ObjectStore:
         return cls({sha: (kind, base64.b64decode(body)) for sha, (kind, body) in data.items()})
 
     def export_bare(self, dest: Path, refs: dict[str, str], head: str) -> Path:

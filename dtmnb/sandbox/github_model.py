@@ -79,7 +79,7 @@ class Repo:
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "Repo":
+    def from_json(cls, data: dict) -> Repo:
         data = dict(data)
         store = ObjectStore.from_json(data.pop("objects", {}))
         return cls(store=store, **data)
@@ -109,7 +109,7 @@ class World:
                 "tokens": self.tokens, "repos": [r.to_json() for r in self.repos.values()]}
 
     @classmethod
-    def from_json(cls, data: dict) -> "World":
+    def from_json(cls, data: dict) -> World:
         world = cls()
         world.next_id = data.get("next_id", 1)
         for a in data.get("accounts", []):

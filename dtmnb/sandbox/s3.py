@@ -200,7 +200,7 @@ class WeedServer(LocalS3Server):
         args += [f"-{name}={port}" for name, port in self.ports.items()]
         return args
 
-    def start(self, timeout: float = 60.0) -> "WeedServer":
+    def start(self, timeout: float = 60.0) -> WeedServer:
         """Start ``weed mini`` and wait until S3 answers; retries with new ports if one was taken."""
         if not self.weed:
             raise SandboxError("SeaweedFS's `weed` binary was not found next to Python or on PATH. "
@@ -237,7 +237,7 @@ class WeedServer(LocalS3Server):
                 s3.list_buckets()
                 if self._data_nodes() > 0:
                     return True
-            except Exception:  # noqa: BLE001 - not up yet
+            except Exception:
                 pass
             time.sleep(0.1)
         return False
@@ -289,7 +289,7 @@ class WeedServer(LocalS3Server):
                 (tmp / f"seaweedfs-{svc}-grpc-{port}.sock").unlink()
 
 
-_live_moto: list["MotoServer"] = []
+_live_moto: list[MotoServer] = []
 
 
 class MotoServer(LocalS3Server):
@@ -305,7 +305,7 @@ class MotoServer(LocalS3Server):
         super().__init__(**keys)
         self._server = None
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         t0 = time.monotonic()
         try:
             import logging

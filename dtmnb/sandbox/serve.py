@@ -30,8 +30,8 @@ def write_state(path: Path, info: dict[str, object]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import DEFAULT_BUCKETS, DEFAULT_USER, start
     from ..errors import DtmnbError
+    from . import DEFAULT_BUCKETS, DEFAULT_USER, start
 
     parser = argparse.ArgumentParser(prog="python -m dtmnb.sandbox.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, type=Path)
