@@ -29,6 +29,7 @@ from dtmnb import yamlv3
 from dtmnb.errors import StateFormatError
 from dtmnb.state import FORM_V10, State, ToolState, format_state, parse_state
 from dtmnb.yamlv3 import Timestamp
+from dtmnb.yamlv3.scalars import go_time
 
 from .test_state import TUTORIAL_STATE, TWO_STATES, V10_STATE
 from .test_yamlv3 import DOUBLE_QUOTED, ESCAPED, LITERALS, PLAIN, PLAIN_SCALARS, SINGLE_QUOTED
@@ -107,7 +108,7 @@ def state_flow(state: State) -> bytes:
 
 
 def _float_text(f: float) -> str:
-    text = yamlv3._format_float(f)
+    text = yamlv3.format_float(f)
     return {".inf": "+Inf", "-.inf": "-Inf", ".nan": "NaN"}.get(text, text)
 
 
@@ -293,7 +294,7 @@ def test_a_larger_tutorial_like_state(peer):
 NASTY = "ab yYnN01.:#-_'\"\\\n\t~<!&*|?[{,%@`\r" + "é中😀\u2028\x85\x7f\ufeff\xa0"
 nasty_text = st.text(alphabet=NASTY, max_size=10) | st.text(alphabet=NASTY, min_size=100, max_size=300)
 timestamps = st.datetimes(min_value=dt.datetime(1000, 1, 1), timezones=st.just(dt.timezone.utc) | st.none()).map(
-    yamlv3._go_time)
+    go_time)
 scalars = (nasty_text | st.integers(-(2**63), 2**64 - 1) | st.floats() | st.booleans() | st.none() | timestamps)
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(nasty_text, inner, max_size=3)
