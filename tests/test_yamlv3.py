@@ -12,7 +12,7 @@ from functools import cmp_to_key
 import pytest
 
 from dtmnb import yamlv3
-from dtmnb.yamlv3 import nodes
+from dtmnb.yamlv3 import nodes, stream
 from dtmnb.yamlv3 import Decoder, Fields, Timestamp, YAMLv3Error, dump, load, resolve
 from dtmnb.yamlv3.order import _cmp
 
@@ -386,3 +386,41 @@ def test_pure_python_parser_fallback_agrees(monkeypatch):
         load("a: 1\na: : :\n")
     with pytest.raises(YAMLv3Error, match="invalid"):
         load(b"a: \xff\n")
+
+
+# -- the one-pass decoder (yamlv3.decode) agrees with the node decoder -----------------------------------
+
+def _typed(v):
+    if isinstance(v, dict):
+        return ["dict", [[_typed(k), _typed(x)] for k, x in v.items()]]
+    if isinstance(v, list):
+        return ["list", [_typed(x) for x in v]]
+    return [type(v).__name__, repr(v)]
+
+
+AGREE = [f"k: {text}\n" for text, _, _ in PLAIN_SCALARS] + [
+    "{a: 1, 'b': 2}", "{1: a, 2.5: b, ~: c, x: e}", "[1, ~, a, [b, {c: d}]]", "a: &x 1\nb: *x\n", "a: {<<: {x: 1}}",
+    "a: !!str 1", "a: 1\na: 2\n", "'x'", "x", "", "# c\n", "a: |\n  x\n  y\nb: >\n  z\n", "a: {'<<': 1, '~': 2}",
+    "a: [" + "[" * 600 + "]" * 600 + "]", "a: " + "7" * 5000, "a: {b\n", "a: \"\\n\"\n", "- - - x\n",
+]
+
+
+@pytest.mark.parametrize("text", AGREE, ids=[repr(t)[:30] for t in AGREE])
+def test_one_pass_decode_agrees_with_the_node_decoder(text):
+    try:
+        root = load(text)
+        expected = None if root is None else Decoder().interface(root)
+    except (YAMLv3Error, RecursionError):
+        with pytest.raises((YAMLv3Error, RecursionError)):
+            yamlv3.decode(text)
+        return
+    assert _typed(yamlv3.decode(text)) == _typed(expected)
+
+
+def test_one_pass_decode_takes_the_common_document():
+    text = "tools:\n  - name: x\n    options:\n      a: [1, '2', 3.5, ~, true]\n      b: {c: d}\n      e: |\n        f\n"
+    assert stream.interface(text) == {"tools": [{"name": "x", "options": {
+        "a": [1, "2", 3.5, None, True], "b": {"c": "d"}, "e": "f\n"}}]}
+    for leaves_it in ("a: &x 1\nb: *x\n", "a: !!str 1", "a: {1: b}", "a: {<<: {b: 1}}", "a: 1\na: 2\n"):
+        with pytest.raises(stream.Unsupported):
+            stream.interface(leaves_it)

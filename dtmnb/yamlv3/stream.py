@@ -145,11 +145,14 @@ class _Reader:
         values, miss = self.values, _MISS
         while True:
             k = get()
-            if type(k) is MapEnd:
-                return out
-            text = self.scalar_text(k)
-            if text is None or text in out or not k.style and text == "<<":
+            if type(k) is not Scalar:
+                if type(k) is MapEnd:
+                    return out
                 raise Unsupported
+            text = k.value
+            if k.anchor is not None or k.tag is not None or text in out or not k.style and (
+                    text in NULLS or text == "<<"):
+                raise Unsupported  # a null or merge key, or a duplicate (an error)
             e = get()
             if type(e) is Scalar:
                 if e.anchor is not None or e.tag is not None:
@@ -245,10 +248,13 @@ def struct_map(data: bytes | str, fields: dict[str, str], max_depth: int,
             found: dict[str, Any] = {}
             while True:
                 f = get()
-                if type(f) is MapEnd:
-                    break
-                name = reader.scalar_text(f)
-                if name is None or name in found or not f.style and name == "<<":
+                if type(f) is not Scalar:
+                    if type(f) is MapEnd:
+                        break
+                    raise Unsupported
+                name = f.value
+                if f.anchor is not None or f.tag is not None or name in found or not f.style and (
+                        name in NULLS or name == "<<"):
                     raise Unsupported
                 e = get()
                 kind = kinds.get(name)

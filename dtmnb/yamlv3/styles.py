@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .scalars import is_long_int, reads_as_str
+from .scalars import HINTS, is_long_int, reads_as_str
 
 PLAIN, SINGLE, DOUBLE, LITERAL = "plain", "single", "double", "literal"
 BREAKS = "\n\r\x85\u2028\u2029"
@@ -80,6 +80,12 @@ def literal(s: str, indent: int) -> str:
     if not at_line_start:
         out.append("\n")
     return "".join(out)
+
+
+def plain_at_a_glance(s: str) -> bool:
+    """A quick yes for the most common strings: ASCII words, paths and URLs that nothing in the style rules
+    touches (they start with a letter, ``_`` or ``/``, so they can only resolve to a string)."""
+    return _EASY.match(s) is not None and s[0] not in HINTS
 
 
 @lru_cache(maxsize=1 << 14)

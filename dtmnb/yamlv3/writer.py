@@ -12,7 +12,7 @@ from typing import Any
 
 from .order import sorted_keys
 from .scalars import binary, format_float, go_time
-from .styles import DOUBLE, LITERAL, PLAIN, SINGLE, double_quoted, literal, single_quoted, style
+from .styles import DOUBLE, LITERAL, PLAIN, SINGLE, double_quoted, literal, plain_at_a_glance, single_quoted, style
 from .values import Fields, Timestamp
 
 _INT_RANGE = range(-(1 << 63), 1 << 64)  # Go's int64 and uint64 together
@@ -20,6 +20,8 @@ _INT_RANGE = range(-(1 << 63), 1 << 64)  # Go's int64 and uint64 together
 
 def _fixed(s: str, key: bool) -> tuple[str, bool] | None:
     """(text, simple key) of a string whose text does not depend on the indent; None when it does."""
+    if plain_at_a_glance(s):
+        return s, not key or len(s) <= 128
     chosen, simple = style(s, key)
     if chosen == PLAIN:
         return s, simple
@@ -39,20 +41,24 @@ class Writer:
 
     def __init__(self, max_indent: int | None = None) -> None:
         self.out: list[str] = []
-        self.max_indent = max_indent                       # deepest indent a collection's items may have
-        self.natural: dict[str, str | None] = {}          # sort keys, shared with order.sorted_keys
-        self._values: dict[str, str | None] = {}          # string -> its text + "\n" (None: indent-dependent)
-        self._keys: dict[str, str | None] = {}            # string -> "text:" for a simple key (None: complex)
+        self.max_indent = max_indent                # deepest indent a collection's items may have
+        self.natural: dict[str, str | None] = {}   # sort keys, shared with order.sorted_keys
+        self._values: dict[str, str | None] = {}   # string -> " text\n" (None: its text depends on the indent)
+        self._keys: dict[str, str | None] = {}     # string -> "text:" for a simple key (None: a complex key)
+        # (keys of a map, indent) -> [(key, "<pad>text:" or None)] in yaml.v3's order: maps of one shape
+        # (every tool's options, say) are sorted and their keys rendered once
+        self._layouts: dict[tuple[tuple, int], list[tuple[Any, str | None]]] = {}
 
     # -- scalars ---------------------------------------------------------------------------------
     def _value_text(self, s: str) -> str | None:
         got = self._values.get(s, False)
         if got is False:
             fixed = _fixed(s, False)
-            got = self._values[s] = None if fixed is None else fixed[0] + "\n"
+            got = self._values[s] = None if fixed is None else " " + fixed[0] + "\n"
         return got
 
-    def _key_text(self, s: str) -> str | None:
+    def key_text(self, s: str) -> str | None:
+        """``text:`` for a string written as a simple key; None when it needs the complex-key form."""
         got = self._keys.get(s, False)
         if got is False:
             fixed = _fixed(s, True)
@@ -100,9 +106,9 @@ class Writer:
         """Write ``v`` after ``key:`` (after_key) or after ``- ``/``? ``/``: `` (collections inline)."""
         out = self.out
         if type(v) is str:
-            text = self._value_text(v)
+            text = self._values.get(v) or self._value_text(v)
             if text is not None:
-                out.append(" " + text if after_key else text)
+                out.append(text if after_key else text[1:])
                 return
         elif isinstance(v, (dict, list, tuple)):
             if not v:
@@ -122,40 +128,55 @@ class Writer:
         text, _, block = self.scalar(v, indent + 2)
         out.append((" " if after_key else "") + (text if block else text + "\n"))
 
+    def _layout(self, keys: tuple, indent: int) -> list[tuple[Any, str | None]]:
+        pad = " " * indent
+        layout: list[tuple[Any, str | None]] = []
+        for k in sorted_keys(keys, self.natural):
+            head = self.key_text(k) if type(k) is str else None
+            layout.append((k, None if head is None else pad + head))
+        return layout
+
     def mapping(self, d: dict, indent: int, inline: bool) -> None:
         """A non-empty dict in yaml.v3's key order, at ``indent`` (the first key inline after ``- ``)."""
-        keys = list(d)
-        if len(keys) > 1:
-            keys = sorted_keys(keys, self.natural)
-        out, pad = self.out, " " * indent
-        lead = "" if inline else pad
-        for k in keys:
+        keys = tuple(d)
+        if len(keys) == 1:
+            layout = self._layout(keys, indent)
+        else:
+            layout = self._layouts.get((keys, indent))  # type: ignore[assignment]
+            if layout is None:
+                layout = self._layouts[(keys, indent)] = self._layout(keys, indent)
+        out, values = self.out, self._values
+        first = inline
+        for k, head in layout:
             v = d[k]
-            if type(k) is str:
-                kt = self._key_text(k)
-                if kt is not None:
-                    if type(v) is str:  # the common case, without a call per value
-                        vt = self._values.get(v)
-                        if vt is None:
-                            vt = self._value_text(v)
-                        if vt is not None:
-                            out.append(lead + kt + " " + vt)
-                            lead = pad
-                            continue
-                    out.append(lead + kt)
-                    self.value(v, indent, True)
-                    lead = pad
-                    continue
-            elif isinstance(k, float) and math.isnan(k):
-                v = None  # Go's MapIndex finds nothing under a NaN key
-            self.pair(k, v, indent, lead)
-            lead = pad
+            if head is None:  # not a string, or a complex key
+                if isinstance(k, float) and math.isnan(k):
+                    v = None  # Go's MapIndex finds nothing under a NaN key
+                self.pair(k, v, indent, "" if first else " " * indent)
+            else:
+                if first:
+                    head = head[indent:]
+                if type(v) is str:  # the common case, without a call per value
+                    text = values.get(v) or self._value_text(v)
+                    if text is not None:
+                        out.append(head + text)
+                        first = False
+                        continue
+                out.append(head)
+                self.value(v, indent, True)
+            first = False
 
     def fields(self, items: Fields | list, indent: int, inline: bool) -> None:
         """(name, value) pairs in their own order, like a Go struct's fields."""
         pad = " " * indent
         for n, (k, v) in enumerate(items):
-            self.pair(k, v, indent, "" if n == 0 and inline else pad)
+            lead = "" if n == 0 and inline else pad
+            head = self.key_text(k) if type(k) is str else None
+            if head is None:
+                self.pair(k, v, indent, lead)
+            else:
+                self.out.append(lead + head)
+                self.value(v, indent, True)
 
     def pair(self, k: Any, v: Any, indent: int, lead: str) -> None:
         """``key: value``, or the complex-key form ``? key`` / ``: value`` (§2.5)."""
