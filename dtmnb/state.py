@@ -36,15 +36,15 @@ class ToolState:
     name: str
     instance_id: str
     depends_on: list[str] = field(default_factory=list)
-    options: dict = field(default_factory=dict)
-    resource: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    resource: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         return f"{self.name}_{self.instance_id}"
 
     @property
-    def outputs(self) -> dict:
+    def outputs(self) -> dict[str, Any]:
         out = (self.resource or {}).get("outputs")
         return out if isinstance(out, dict) else {}
 
@@ -58,7 +58,7 @@ class State:
     # key -> (ToolState, form, its YAML): entries are replaced with put(), never edited in place, so a
     # rendering stays valid while the same ToolState object sits under the key (apply rewrites the whole
     # state after every change; this keeps that linear instead of quadratic in the number of tools)
-    _rendered: dict = field(default_factory=dict, repr=False, compare=False)
+    _rendered: dict[str, tuple[ToolState, str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -232,7 +232,7 @@ def _text(v: Any) -> str:
     return v if type(v) is str else "" if v is None else str.__str__(v) if isinstance(v, str) else str(v)
 
 
-def _string_map(d: dict | None) -> dict:
+def _string_map(d: dict[Any, Any] | None) -> dict[str, Any]:
     """A Go map[string]interface{}: its keys are strings."""
     if not d:
         return {}

@@ -300,7 +300,7 @@ STRUCTURES = [
     b"a: {dependson: [[a]]}\n", b"a: {dependson: ~}\n", b"a: {options: ~, resource: !!null \"\"}\n",
     b"a: {options: {k: \"\\uD800\"}}\n", b"a: {options: {k: \"\xff\"}}\n", b"%YAML 1.1\n---\na: {}\n",
     b"a: {options: {k: !!float .nan, j: !!int 0x10, i: !!timestamp 1}}\n", b"a: {}\n...\n[[[\n",
-    # Known differences (yaml-v3-compat.md §6, not exercised here): a map with keys true, 1 and 1.0 (one key in
+    # Known differences (docs/state-format.md §6, not exercised here): a map with keys true, 1 and 1.0 (one key in
     # Python); a syntax error in a *second* document found by yaml.v3's look-ahead (`a: {}\n--- x: y`).
 ]
 

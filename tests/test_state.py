@@ -1,4 +1,4 @@
-"""dtmnb.state: dtm's state file format (reference/devstream-core.md §2, reference/yaml-v3-compat.md)."""
+"""dtmnb.state: dtm's state file format (docs/state-format.md)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""dtmnb.yamlv3 against the Go-verified tables of reference/yaml-v3-compat.md (section numbers below).
+"""dtmnb.yamlv3 against the Go-verified tables of docs/state-format.md (section numbers below).
 
 Every expected value here was produced by Go's gopkg.in/yaml.v3 (the spec's tables, re-checked with
 tests/go_peer); tests/test_go_compat.py compares with a live Go build as well.

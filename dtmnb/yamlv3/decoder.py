@@ -124,7 +124,8 @@ class Decoder:
         self._collect(n, key_of, {}, out, True)
         return out
 
-    def _collect(self, n: Mapping, key_of: KeyOf, seen: dict, out: list, top: bool = False) -> None:
+    def _collect(self, n: Mapping, key_of: KeyOf, seen: dict[Any, bool], out: list[tuple[Any, Node]],
+                 top: bool = False) -> None:
         kids = n.items
         keys = kids[::2]
         if top and key_of == self.string_key and all(type(k) is Scalar and k.tag is None for k in keys):
@@ -160,7 +161,7 @@ class Decoder:
         if type(target) is Mapping:
             sources = [merge]
         elif type(merge) is Sequence and all(
-                type(s.target if type(s) is Alias else s) is Mapping for s in merge.items):  # type: ignore
+                type(s.target if type(s) is Alias else s) is Mapping for s in merge.items):
             sources = merge.items
         else:
             raise YAMLv3Error("map merge requires map or sequence of maps as the value", merge.line)
@@ -192,7 +193,7 @@ class Decoder:
         s = self.string(k)
         return DROP if s is None else s
 
-    def string_list(self, n: Node, target: str = "[]string") -> list:
+    def string_list(self, n: Node, target: str = "[]string") -> list[Any]:
         """A Go []string: null gives [], null items are dropped."""
         n = self.deref(n)
         if type(n) is Scalar and self.string(n) is None:
@@ -210,7 +211,7 @@ class Decoder:
         n = self.deref(n)
         return type(n) is Scalar and (n.tag is None or n.tag == NULL) and self.scalar_value(n) is None
 
-    def string_map(self, n: Node, target: str = "map[string]interface {}") -> dict:
+    def string_map(self, n: Node, target: str = "map[string]interface {}") -> dict[str, Any]:
         """A Go map[string]interface{}: keys are source text (a null key drops the entry)."""
         n = self.deref(n)
         if type(n) is not Mapping:

@@ -129,7 +129,7 @@ def _natural_key(s: str) -> str | None:
     return "".join(out)
 
 
-def sorted_keys(keys: Iterable[Any], cache: dict[str, str | None] | None = None) -> list:
+def sorted_keys(keys: Iterable[Any], cache: dict[str, str | None] | None = None) -> list[Any]:
     """Map keys in the order yaml.v3 writes them. ``cache`` (str -> sort key) may be shared by calls."""
     keys = list(keys)
     if len(keys) < 2:

@@ -55,7 +55,7 @@ class _Reader:
         """The text of a key of a map with string keys (a map[string]interface{} inside interface{})."""
         if type(k) is not self.Scalar or k.anchor is not None or k.tag is not None:
             raise Unsupported
-        text = k.value
+        text: str = k.value
         if not k.style and text not in self.str_keys:
             if text == "<<" or resolve(text)[0] != STR:
                 raise Unsupported  # a merge key, or a map with typed keys
@@ -68,7 +68,7 @@ class _Reader:
             raise Unsupported
         get, Scalar, values, miss = self.get, self.Scalar, self.values, _MISS
         if type(e) is self.SeqStart:
-            items: list = []
+            items: list[Any] = []
             append, SeqEnd = items.append, self.SeqEnd
             while True:
                 e = get()
@@ -85,7 +85,7 @@ class _Reader:
                     return items
                 else:
                     append(self.collection(e, depth + 1))
-        out: dict = {}
+        out: dict[str, Any] = {}
         MapEnd, key = self.MapEnd, self.key
         while True:
             k = get()
@@ -110,9 +110,8 @@ class _Reader:
         """A Go string target: the source text; None for a null."""
         if type(e) is not self.Scalar or e.anchor is not None or e.tag is not None:
             raise Unsupported
-        if not e.style and e.value in NULLS:
-            return None
-        return e.value
+        text: str = e.value
+        return None if not e.style and text in NULLS else text
 
     def string_list(self, e: Any) -> list[str]:
         """A Go []string: null gives [], null items are dropped."""
@@ -122,7 +121,8 @@ class _Reader:
             raise Unsupported
         if e.anchor is not None or e.tag is not None:
             raise Unsupported
-        items, get, SeqEnd = [], self.get, self.SeqEnd
+        items: list[str] = []
+        get, SeqEnd = self.get, self.SeqEnd
         while True:
             e = get()
             if type(e) is SeqEnd:
@@ -131,7 +131,7 @@ class _Reader:
             if text is not None:
                 items.append(text)
 
-    def string_map(self, e: Any) -> dict:
+    def string_map(self, e: Any) -> dict[str, Any]:
         """A Go map[string]interface{}: keys are source text (a null key drops the entry: left to the
         node decoder)."""
         if type(e) is not self.MapStart:
@@ -140,7 +140,7 @@ class _Reader:
             raise Unsupported
         if e.anchor is not None or e.tag is not None:
             raise Unsupported
-        out: dict = {}
+        out: dict[str, Any] = {}
         get, Scalar, MapEnd = self.get, self.Scalar, self.MapEnd
         values, miss = self.values, _MISS
         while True:

@@ -12,7 +12,7 @@ class Timestamp(str):
     __slots__ = ()
 
 
-class Fields(tuple):
+class Fields(tuple):  # type: ignore[type-arg]
     """An ordered struct: a tuple of ``(name, value)`` pairs, written in this order (like Go fields)."""
 
     __slots__ = ()

@@ -47,22 +47,22 @@ class Writer:
         self._keys: dict[str, str | None] = {}     # string -> "text:" for a simple key (None: a complex key)
         # (keys of a map, indent) -> [(key, "<pad>text:" or None)] in yaml.v3's order: maps of one shape
         # (every tool's options, say) are sorted and their keys rendered once
-        self._layouts: dict[tuple[tuple, int], list[tuple[Any, str | None]]] = {}
+        self._layouts: dict[tuple[tuple[Any, ...], int], list[tuple[Any, str | None]]] = {}
 
     # -- scalars ---------------------------------------------------------------------------------
     def _value_text(self, s: str) -> str | None:
-        got = self._values.get(s, False)
-        if got is False:
-            fixed = _fixed(s, False)
-            got = self._values[s] = None if fixed is None else " " + fixed[0] + "\n"
+        if s in self._values:
+            return self._values[s]
+        fixed = _fixed(s, False)
+        got = self._values[s] = None if fixed is None else " " + fixed[0] + "\n"
         return got
 
     def key_text(self, s: str) -> str | None:
         """``text:`` for a string written as a simple key; None when it needs the complex-key form."""
-        got = self._keys.get(s, False)
-        if got is False:
-            fixed = _fixed(s, True)
-            got = self._keys[s] = fixed[0] + ":" if fixed is not None and fixed[1] else None
+        if s in self._keys:
+            return self._keys[s]
+        fixed = _fixed(s, True)
+        got = self._keys[s] = fixed[0] + ":" if fixed is not None and fixed[1] else None
         return got
 
     def scalar(self, v: Any, indent: int, key: bool = False) -> tuple[str, bool, bool]:
@@ -128,7 +128,7 @@ class Writer:
         text, _, block = self.scalar(v, indent + 2)
         out.append((" " if after_key else "") + (text if block else text + "\n"))
 
-    def _layout(self, keys: tuple, indent: int) -> list[tuple[Any, str | None]]:
+    def _layout(self, keys: tuple[Any, ...], indent: int) -> list[tuple[Any, str | None]]:
         pad = " " * indent
         layout: list[tuple[Any, str | None]] = []
         for k in sorted_keys(keys, self.natural):
@@ -136,7 +136,7 @@ class Writer:
             layout.append((k, None if head is None else pad + head))
         return layout
 
-    def mapping(self, d: dict, indent: int, inline: bool) -> None:
+    def mapping(self, d: dict[Any, Any], indent: int, inline: bool) -> None:
         """A non-empty dict in yaml.v3's key order, at ``indent`` (the first key inline after ``- ``)."""
         keys = tuple(d)
         if len(keys) == 1:
@@ -166,7 +166,7 @@ class Writer:
                 self.value(v, indent, True)
             first = False
 
-    def fields(self, items: Fields | list, indent: int, inline: bool) -> None:
+    def fields(self, items: Fields | list[tuple[Any, Any]], indent: int, inline: bool) -> None:
         """(name, value) pairs in their own order, like a Go struct's fields."""
         pad = " " * indent
         for n, (k, v) in enumerate(items):
@@ -190,13 +190,13 @@ class Writer:
             self.out.append(lead + "? " + (text if block else text + "\n") + " " * indent + ": ")
             self.value(v, indent, False)
 
-    def sequence(self, items: list | tuple, indent: int, inline: bool) -> None:
+    def sequence(self, items: list[Any] | tuple[Any, ...], indent: int, inline: bool) -> None:
         out, pad = self.out, " " * indent
         for n, item in enumerate(items):
             out.append("- " if n == 0 and inline else pad + "- ")
             self.value(item, indent, after_key=False)
 
-    def document(self, value: dict | Fields) -> str:
+    def document(self, value: dict[Any, Any] | Fields) -> str:
         """The text of one document (a non-empty map at the top level)."""
         self.out = []
         if isinstance(value, Fields):
@@ -208,7 +208,7 @@ class Writer:
         return text
 
 
-def dump(value: dict | Fields, writer: Writer | None = None) -> str:
+def dump(value: dict[Any, Any] | Fields, writer: Writer | None = None) -> str:
     """The text yaml.v3's Encoder (indent 2) writes for a dict or :class:`Fields` (``{}`` when empty).
 
     Several related documents can share one ``writer = yamlv3.writer()`` so that its string caches
