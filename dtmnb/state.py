@@ -327,14 +327,16 @@ def storable_problem(value: Any, what: str) -> str | None:
                 continue
             for k in v:
                 if type(k) is not str:
-                    return (f"{path} has the key {k!r}, a {type(k).__name__}; {holder} {_HOLDS}"
+                    return (f"{path} has the key {k!r}, {_a(type(k).__name__)}; {holder} {_HOLDS}"
                             + (" (a key that is a NaN float cannot be read back)" if _is_nan(k) else ""))
             stack.extend((f"{path}.{k}", x, depth + 1) for k, x in reversed(list(v.items())))
         else:
-            name = t.__name__
-            article = "an" if name[:1].lower() in "aeiou" else "a"
-            return f"{path} is {article} {name}; {holder} {_HOLDS}{_HINT.get(name, '')}"
+            return f"{path} is {_a(t.__name__)}; {holder} {_HOLDS}{_HINT.get(t.__name__, '')}"
     return None
+
+
+def _a(name: str) -> str:
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
 
 
 def _is_nan(k: Any) -> bool:

@@ -419,7 +419,7 @@ class _Colour(str, enum.Enum):
                          "maps with text keys (use a list)"),
     ({"s": {1, 2}}, "resource.s is a set;"),
     ({"c": _Colour.RED}, "resource.c is a _Colour;"),
-    ({"n": {1: "one"}}, "resource.n has the key 1, a int; a resource holds only text"),
+    ({"n": {1: "one"}}, "resource.n has the key 1, an int; a resource holds only text"),
     ({"n": {math.nan: "x"}}, "(a key that is a NaN float cannot be read back)"),
     ({"i": 2**64}, "resource.i is the integer 1.84467e+19, outside the range a state holds (Go's int64 and uint64)"),
     ({"i": -(2**63) - 1}, "resource.i is the integer -9.22337e+18, outside the range"),
