@@ -208,7 +208,7 @@ def parse_state(data: bytes | str, source: str) -> State:
     more than MAX_INT_DIGITS digits (docs/state-format.md §5).
     """
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        data = data.encode("utf-8", "surrogatepass")  # a lone surrogate then fails as invalid UTF-8
     data = bytes(data)
     try:
         with _gc_paused():

@@ -4,9 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
+import os
 import pathlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dtmnb.errors import StateFormatError
 from dtmnb.limits import MAX_DEPTH, MAX_INT_DIGITS
@@ -489,6 +492,25 @@ def test_common_states_are_read_in_one_pass_like_the_node_reader(data):
     b"a: &x {name: n}\nb: *x\n", b"a: {name: !!str 1}\n", b"a: {options: {k: " + b"7" * 5000 + b"}}\n"])
 def test_the_node_reader_takes_what_the_one_pass_reader_leaves(data):
     assert not assert_readers_agree(data)
+
+
+TOKENS = ["a", "b", "name", "instanceid", "dependson", "options", "resource", "instanceID", "resourceStatus", ":",
+          ": ", " ", "  ", "\n", "\n  ", "\n    ", "- ", "[", "]", "{", "}", ", ", "&x ", "*x", "!!str ", "!!int ",
+          "<<", "~", "null", "'", '"', "|", "|2-", ">", "\t", "0755", "1e400", "2022-01-01", "7" * 4400, "#", "---",
+          "...", "\x01", "\x85", "\u2028", "é", "\ufeff", "\\n", "?", "%YAML 1.1", "\ud800"]
+
+
+@settings(max_examples=int(os.environ.get("DTMNB_FUZZ_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(st.sampled_from(TOKENS), max_size=40))
+def test_any_text_gives_a_state_or_a_state_format_error(parts):
+    text = "".join(parts)
+    try:
+        parse_state(text, "/work/devstream.state")
+    except StateFormatError as err:
+        assert str(err).startswith("/work/devstream.state") and "left untouched" in str(err)
+        return
+    assert_readers_agree(text.encode("utf-8", "surrogatepass"))
 
 
 def test_rewrite_after_a_change_equals_a_fresh_render():

@@ -184,8 +184,9 @@ def interface(data: bytes | str, max_depth: int = 500, refuse_long_ints: bool = 
     """The interface{} value of the first document (None for an empty stream)."""
     import yaml
 
-    p, get = _events(data)
+    p = None
     try:
+        p, get = _events(data)
         get()  # StreamStart
         if type(get()).__name__ == "StreamEndEvent":
             return None
@@ -202,7 +203,8 @@ def interface(data: bytes | str, max_depth: int = 500, refuse_long_ints: bool = 
     except (yaml.YAMLError, RecursionError):
         raise Unsupported from None
     finally:
-        p.dispose()
+        if p is not None:
+            p.dispose()
 
 
 def struct_map(data: bytes | str, fields: dict[str, str], max_depth: int,
@@ -212,8 +214,9 @@ def struct_map(data: bytes | str, fields: dict[str, str], max_depth: int,
     None for a null entry. An empty or null document gives {}."""
     import yaml
 
-    p, get = _events(data)
+    p = None
     try:
+        p, get = _events(data)
         get()  # StreamStart
         if type(get()).__name__ == "StreamEndEvent":
             return {}
@@ -269,4 +272,5 @@ def struct_map(data: bytes | str, fields: dict[str, str], max_depth: int,
     except (yaml.YAMLError, RecursionError):
         raise Unsupported from None
     finally:
-        p.dispose()
+        if p is not None:
+            p.dispose()
