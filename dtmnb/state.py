@@ -13,6 +13,7 @@ describes the format and the few places where dtmnb deliberately differs from ya
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import gc
 import math
 from collections.abc import Iterator
@@ -236,6 +237,8 @@ def _string_map(d: dict[Any, Any] | None) -> dict[str, Any]:
     """A Go map[string]interface{}: its keys are strings."""
     if not d:
         return {}
+    if not isinstance(d, dict):
+        raise TypeError(f"a {type(d).__name__} where a map belongs")
     for k in d:
         if type(k) is not str:
             return {_text(k): v for k, v in d.items()}
@@ -279,7 +282,7 @@ def format_state(state: State) -> bytes:
 
 
 def _unwritable(key: str, ts: ToolState, exc: BaseException) -> StateFormatError:
-    problem = storable_problem(ts.options, "options") or storable_problem(ts.resource, "resource")
+    problem = _first_problem(ts.options, "options", False) or _first_problem(ts.resource, "resource", False)
     if problem is None:
         problem = str(exc) if not isinstance(exc, RecursionError) else "a value is nested too deeply"
     return StateFormatError(f"cannot write the state: tool {key}: {problem}. Nothing was written.")
@@ -303,11 +306,42 @@ def storable_problem(value: Any, what: str) -> str | None:
     back as something else: ``datetime``/``date`` (they read back as a Timestamp), ``bytes``, tuples,
     subclasses of these types (enums...) and any other object (docs/state-format.md §5).
     """
+    return _first_problem(value, what, strict=True)
+
+
+def _as_written(v: Any) -> tuple[Any, type | None]:
+    """A value as format_state treats it, with the type to check it as (None: nothing to check): it also
+    writes subclasses of str and numbers, tuples, dates and bytes, with Go's spelling (they read back as
+    another type, so they are not storable)."""
+    t = type(v)
+    if t in (dict, list, bool, type(None)):
+        return v, t
+    for base in (str, int, float):
+        if isinstance(v, base):
+            return v, base
+    if t is tuple:
+        return list(v), list
+    if isinstance(v, (bytes, bytearray, _dt.date)):
+        return v, None
+    return v, t
+
+
+def _first_problem(value: Any, what: str, strict: bool) -> str | None:
+    """The first value that cannot be stored: with ``strict``, that would not read back equal; without,
+    that format_state cannot write at all."""
     holder = "a resource" if what == "resource" else what
+    if type(value) is not dict:
+        if not strict and value is None:
+            return None
+        return f"{what} is {_a(type(value).__name__)}, not a map with text keys"
     stack: list[tuple[str, Any, int]] = [(what, value, 1)]
     while stack:
         path, v, depth = stack.pop()
-        t = type(v)
+        t: type | None = type(v)
+        if not strict:
+            v, t = _as_written(v)
+            if t is None:
+                continue
         if t is str:
             if not v.isascii() and any("\ud800" <= c <= "\udfff" for c in v):
                 return f"{path} holds a lone surrogate ({_surrogate(v)}), which is not text UTF-8 can hold"
@@ -326,12 +360,13 @@ def storable_problem(value: Any, what: str) -> str | None:
                 stack.extend((f"{path}[{i}]", x, depth + 1) for i, x in reversed(list(enumerate(v))))
                 continue
             for k in v:
-                if type(k) is not str:
+                if type(k) is not str and (strict or isinstance(k, (tuple, frozenset))):
                     return (f"{path} has the key {k!r}, {_a(type(k).__name__)}; {holder} {_HOLDS}"
                             + (" (a key that is a NaN float cannot be read back)" if _is_nan(k) else ""))
             stack.extend((f"{path}.{k}", x, depth + 1) for k, x in reversed(list(v.items())))
         else:
-            return f"{path} is {_a(t.__name__)}; {holder} {_HOLDS}{_HINT.get(t.__name__, '')}"
+            name = type(v).__name__
+            return f"{path} is {_a(name)}; {holder} {_HOLDS}{_HINT.get(name, '')}"
     return None
 
 

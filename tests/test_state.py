@@ -436,6 +436,22 @@ def test_unstorable_values_are_named_by_path_and_type(value, message):
     assert problem is not None and (problem.startswith(message) or message.startswith("(") and message in problem)
 
 
+def test_format_state_names_the_value_it_cannot_write_not_one_it_converts():
+    state = State({"t_d": ToolState("t", "d", [], {"when": dt.datetime(2022, 1, 1), "pair": (1, 2)},
+                                    {"c": _Colour.RED, "n": {"big": 2**64}})})
+    with pytest.raises(StateFormatError, match="tool t_d: resource.n.big is the integer 1.84467e"):
+        format_state(state)
+    state.entries["t_d"].resource["n"]["big"] = 1
+    assert b"    when: 2022-01-01T00:00:00Z\n" in format_state(state)  # Go's spelling (not storable, though)
+    assert storable_problem(state.entries["t_d"].options, "options").startswith("options.when is a datetime")
+
+
+def test_a_resource_must_be_a_map():
+    assert storable_problem(["a"], "resource") == "resource is a list, not a map with text keys"
+    with pytest.raises(StateFormatError, match="cannot write the state: tool t_d: options is a list, not a map"):
+        format_state(State({"t_d": ToolState("t", "d", [], ["a"], {})}))  # type: ignore[arg-type]
+
+
 def test_options_are_named_options():
     assert storable_problem({"a": {"b": object()}}, "options") == (
         "options.a.b is an object; options holds only text, numbers, booleans, null, lists and maps with text keys")
