@@ -278,7 +278,11 @@ def format_state(state: State) -> bytes:
                     raise _unwritable(key, ts, exc) from None
                 state._rendered[key] = cached
             chunks.append(cached[2])
-        return "".join(chunks).encode("utf-8")
+        try:
+            return "".join(chunks).encode("utf-8")
+        except UnicodeEncodeError as exc:  # only a str subclass (a Timestamp) skips the writer's check
+            raise StateFormatError(f"cannot write the state: {exc.object[exc.start:exc.end]!r} is not text "
+                                   "UTF-8 can hold (a lone surrogate). Nothing was written.") from None
 
 
 def _unwritable(key: str, ts: ToolState, exc: BaseException) -> StateFormatError:

@@ -4,10 +4,12 @@ tests/go_peer/main.go decodes stdin into ``map[string]State`` (dtm v0.6-v0.9's s
 ``-form v10``) and re-encodes it exactly as dtm saves state, or with ``-dump`` prints the decoded data with
 Go types. It is built once per session with Debian's golang-go + golang-gopkg-yaml.v3-dev (.ci/apt-packages).
 
-The checks, for the tutorial state, the spec's tables and generated states:
-* bytes: what dtmnb writes == what Go writes for the same data;
-* reading: dtmnb's typed view of a file == Go's typed view of it (or both refuse the file);
-* intact: a state dtmnb writes is read by Go with every field as dtmnb had it.
+The checks, for the tutorial state, the tables of docs/state-format.md and generated states and strings:
+* bytes: what dtmnb writes == what Go writes for the same data, except where Go's own bytes would not read
+  back as that data (docs/state-format.md §4): there Go reads dtmnb's bytes back as the data instead;
+* reading: dtmnb's typed view of a file == Go's typed view of it (or both refuse the file), and dtmnb's
+  one-pass reader agrees with its node reader;
+* intact: a state dtmnb writes is read by Go, and by dtmnb, with every field as dtmnb had it.
 
 Without ``go`` these tests are skipped on a dev machine, and fail when the ``CI`` variable is set.
 """
