@@ -1,12 +1,21 @@
-"""dtmnb.state: dtm's state file format (reference/devstream-core.md §2, reference/yaml-v3-compat.md)."""
+"""dtmnb.state: dtm's state file format (docs/state-format.md)."""
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import math
+import os
+import pathlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dtmnb.errors import StateFormatError
-from dtmnb.state import FORM_V09, FORM_V10, State, ToolState, format_state, parse_state
-from dtmnb.yamlv3 import Timestamp
+from dtmnb.limits import MAX_DEPTH, MAX_INT_DIGITS
+from dtmnb.state import FORM_V09, FORM_V10, State, ToolState, format_state, parse_state, storable_problem
+from dtmnb import state as state_module
+from dtmnb.yamlv3 import Timestamp, stream
 
 from .tutorial import TUTORIAL_STATE as _TUTORIAL_TEXT, seed_text
 
@@ -160,7 +169,7 @@ def test_non_string_fields_given_by_python_code_are_written_as_go_strings():
     assert b'  options:\n    "1": one\n    "2": 2\n    "2022-01-01T00:00:00Z": 2022-01-01T00:00:00Z\n' in out
 
 
-# -- §4 yaml.v3's own round-trip hazards: written and re-read exactly as dtm would -------------------------
+# -- yaml.v3's own round-trip hazards (docs/state-format.md §4) -------------------------------------------
 
 def _round_trip(options: dict) -> dict:
     state = State()
@@ -168,27 +177,32 @@ def _round_trip(options: dict) -> dict:
     return parse_state(format_state(state), "s").entries["t_d"].options
 
 
-def test_hazard_leading_line_break_is_lost():
-    assert _round_trip({"a": "\na", "b": "\n\na", "c": "\n"}) == {"a": "a", "b": "\na", "c": ""}
+def test_strings_yaml_v3_would_lose_a_leading_line_break_of_read_back_whole():
+    """Issue: yaml.v3 writes ``content: "\\nhello"`` as a block that reads back as "hello" (the tool drifts)."""
+    values = {"a": "\na", "b": "\n\na", "c": "\n", "content": "\nhello", "d": "\u2028x\ny", "e": "\n\n"}
+    assert _round_trip(values) == values
+    assert b'    content: "\\nhello"\n' in format_state(State({"t_d": ToolState("t", "d", [], values)}))
 
 
-def test_hazard_line_break_key_collides_with_empty_key():
-    with pytest.raises(StateFormatError, match='mapping key "" already defined'):
-        _round_trip({"\n": 1, "": 2})
+def test_line_break_key_and_empty_key_both_survive():
+    assert _round_trip({"\n": 1, "": 2}) == {"\n": 1, "": 2}
 
 
-def test_hazard_tab_led_literal_line_cannot_be_read_back():
-    with pytest.raises(StateFormatError, match="line 7: .*found a tab character"):
-        _round_trip({"k": "\ta\nb"})
+def test_tab_led_block_is_written_so_it_reads_back():
+    assert _round_trip({"k": "\ta\nb", "l": ["\tx\n"]}) == {"k": "\ta\nb", "l": ["\tx\n"]}
 
 
-def test_hazard_merge_key_is_written_plain_and_read_as_a_merge():
+def test_merge_key_text_is_written_quoted_and_reads_back_as_a_key():
     state = State()
     state.put(ToolState("t", "d", [], {"<<": {"x": 1}, "y": 2}, {}))
-    assert b"\n    <<:\n      x: 1\n" in format_state(state)
-    assert _round_trip({"<<": {"x": 1}, "y": 2}) == {"x": 1, "y": 2}
-    with pytest.raises(StateFormatError, match="map merge requires map or sequence of maps"):
-        _round_trip({"<<": "scalar"})
+    assert b'\n    "<<":\n      x: 1\n' in format_state(state)
+    assert _round_trip({"<<": {"x": 1}, "y": 2}) == {"<<": {"x": 1}, "y": 2}
+    assert _round_trip({"<<": "scalar", "v": "<<"}) == {"<<": "scalar", "v": "<<"}
+
+
+def test_a_plain_merge_key_written_by_hand_is_still_a_merge():
+    state = parse_state(b"k:\n  options:\n    <<: {x: 1}\n    y: 2\n", "s")
+    assert state.entries["k"].options == {"x": 1, "y": 2}
 
 
 def test_hazard_types_change_on_the_first_save():
@@ -289,11 +303,230 @@ def test_s3_state_error_points_to_object_versions():
     assert "left untouched" in message and "earlier version of the object" in message
 
 
-@pytest.mark.parametrize("depth, problem", [(900, "nested too deeply"), (5000, "exceeded maximum nesting depth")])
-def test_deeply_nested_state_is_an_error_not_a_crash(depth, problem):
-    data = b"a:\n  options:\n    k: " + b"[" * depth + b"]" * depth + b"\n"
-    with pytest.raises(StateFormatError, match=problem):
+def _nested(depth: int, leaf=1):
+    """A value with ``depth`` levels of maps and lists (the outermost one is level 1)."""
+    value = leaf
+    for i in range(depth):
+        value = [value] if i % 2 else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize("field", ["options", "resource"])
+def test_options_and_resources_hold_up_to_max_depth_levels(field):
+    value = _nested(MAX_DEPTH - 1)  # inside the options/resource map itself: MAX_DEPTH levels in all
+    state = State({"t_d": ToolState("t", "d", [], **{field: {"x": value}})})
+    data = format_state(state)
+    assert getattr(parse_state(data, "s").entries["t_d"], field) == {"x": value}
+    assert storable_problem({"x": value}, field) is None
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 400, 900])
+def test_a_state_nested_deeper_than_max_depth_is_a_clear_error(depth):
+    inner = b"[" * depth + b"]" * depth
+    data = b"a:\n  name: a\n  options:\n    k: " + inner[1:-1] + b"\n"  # the options map is level 1
+    with pytest.raises(StateFormatError) as err:
+        parse_state(data, "/work/devstream.state")
+    assert str(err.value).startswith("/work/devstream.state, line 4: not a valid dtm state: maps and lists nested "
+                                     f"more than {MAX_DEPTH} levels deep")
+    at_limit = b"a:\n  name: a\n  options:\n    k: " + inner[depth - MAX_DEPTH + 1:-(depth - MAX_DEPTH + 1)] + b"\n"
+    assert at_limit.count(b"[") == MAX_DEPTH - 1
+    assert parse_state(at_limit, "s").entries["a"].name == "a"
+
+
+def test_deep_nesting_through_aliases_is_refused_too():
+    lines = ["a:", "  name: a", "  options:", "    x: &l0 [[[[[[[[[[1]]]]]]]]]]"]
+    lines += [f"    x{i}: &l{i} [[[[[[[[[[*l{i - 1}]]]]]]]]]]" for i in range(1, 8)]
+    with pytest.raises(StateFormatError, match=f"nested more than {MAX_DEPTH} levels deep"):
+        parse_state("\n".join(lines).encode() + b"\n", "s")
+
+
+def test_extremely_deep_input_is_an_error_not_a_crash():
+    data = b"a:\n  options:\n    k: " + b"[" * 5000 + b"]" * 5000 + b"\n"
+    with pytest.raises(StateFormatError, match="not a valid dtm state"):
         parse_state(data, "s")
+
+
+def test_a_state_written_too_deep_is_refused_before_anything_is_written():
+    state = State({"t_d": ToolState("t", "d", [], {"deep": _nested(MAX_DEPTH)})})
+    with pytest.raises(StateFormatError) as err:
+        format_state(state)
+    message = str(err.value)
+    assert message.startswith("cannot write the state: tool t_d: options.deep[0].k[0].k[0]")
+    assert message.endswith(f"is nested more than {MAX_DEPTH} levels deep; options holds at most {MAX_DEPTH}. "
+                            "Nothing was written.")
+
+
+@pytest.mark.parametrize("digits", [MAX_INT_DIGITS + 1, 10_000])
+def test_an_integer_literal_over_max_int_digits_is_a_state_format_error(digits):
+    data = b"a:\n  name: a\n  options:\n    n: " + b"7" * digits + b"\n"
+    with pytest.raises(StateFormatError) as err:
+        parse_state(data, "/work/devstream.state")
+    message = str(err.value)
+    assert message.startswith(f"/work/devstream.state, line 4: not a valid dtm state: the number 777777777777... "
+                              f"has {digits} digits; dtmnb reads numbers of at most {MAX_INT_DIGITS} digits")
+    assert "left untouched" in message
+
+
+def test_long_digit_strings_stay_text():
+    long = "1" * (MAX_INT_DIGITS + 5)
+    ok = parse_state(b"a:\n  name: " + long.encode() + b"\n  options:\n    n: \"" + long.encode() + b"\"\n", "s")
+    assert ok.entries["a"].name == long and ok.entries["a"].options == {"n": long}
+    assert _round_trip({"n": long, "m": "-" + long, "h": "0x" + "f" * 5000}) == {
+        "n": long, "m": "-" + long, "h": "0x" + "f" * 5000}
+    beyond_uint64 = parse_state(b"a:\n  options:\n    n: " + b"9" * 20 + b"\n", "s")  # a float in Go
+    assert beyond_uint64.entries["a"].options == {"n": 1e20}
+
+
+# -- what a resource may hold -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    {}, {"a": "x", "b": 1, "c": 1.5, "d": True, "e": None, "f": [1, "x", None], "g": {"h": {"i": []}}},
+    {"big": 2**64 - 1, "small": -(2**63), "nan": math.nan, "inf": -math.inf, "float": 2.0},
+    {"when": Timestamp("2022-01-01T10:20:30.5+05:30"), "text": "\nlead", "tab": "\tx\ny", "<<": "m", "": "e"},
+    {"outputs": {"path": "/tmp/x", "port": 8080}},
+])
+def test_storable_values_read_back_equal(value):
+    assert storable_problem(value, "resource") is None
+    state = State({"t_d": ToolState("t", "d", [], {}, value)})
+    again = parse_state(format_state(state), "s").entries["t_d"].resource
+    assert _same(again, value)
+
+
+def _same(a, b) -> bool:
+    """Equal, with NaN equal to NaN (Python's == says 2 == 2.0: an integral float reads back as an int)."""
+    if isinstance(a, ToolState) and isinstance(b, ToolState):
+        return _same(vars(a), vars(b))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+class _Colour(str, enum.Enum):
+    RED = "red"
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"outputs": {"path": pathlib.PurePosixPath("/x")}},
+     "resource.outputs.path is a PurePosixPath; a resource holds only text, numbers, booleans, null, lists and "
+     "maps with text keys"),
+    ({"when": dt.datetime(2022, 1, 1)}, "resource.when is a datetime; a resource holds only text, numbers, booleans, "
+                                        "null, lists and maps with text keys (write a time as text, e.g. with "
+                                        ".isoformat())"),
+    ({"day": dt.date(2022, 1, 1)}, "resource.day is a date;"),
+    ({"raw": b"abc"}, "resource.raw is a bytes;"),
+    ({"l": [1, (2, 3)]}, "resource.l[1] is a tuple; a resource holds only text, numbers, booleans, null, lists and "
+                         "maps with text keys (use a list)"),
+    ({"s": {1, 2}}, "resource.s is a set;"),
+    ({"c": _Colour.RED}, "resource.c is a _Colour;"),
+    ({"n": {1: "one"}}, "resource.n has the key 1, an int; a resource holds only text"),
+    ({"n": {math.nan: "x"}}, "(a key that is a NaN float cannot be read back)"),
+    ({"i": 2**64}, "resource.i is the integer 1.84467e+19, outside the range a state holds (Go's int64 and uint64)"),
+    ({"i": -(2**63) - 1}, "resource.i is the integer -9.22337e+18, outside the range"),
+    ({"t": Timestamp("2022-01-01T10:20:30+100:39")}, "resource.t is a Timestamp whose text "
+                                                      "'2022-01-01T10:20:30+100:39' does not read back as a time"),
+    ({"s": ["ok", "a\ud800b"]}, "resource.s[1] holds a lone surrogate (\\ud800), which is not text UTF-8 can hold"),
+    ({"deep": _nested(MAX_DEPTH)}, "resource.deep[0].k[0].k[0]"),
+])
+def test_unstorable_values_are_named_by_path_and_type(value, message):
+    problem = storable_problem(value, "resource")
+    assert problem is not None and (problem.startswith(message) or message.startswith("(") and message in problem)
+
+
+def test_format_state_names_the_value_it_cannot_write_not_one_it_converts():
+    state = State({"t_d": ToolState("t", "d", [], {"when": dt.datetime(2022, 1, 1), "pair": (1, 2)},
+                                    {"c": _Colour.RED, "n": {"big": 2**64}})})
+    with pytest.raises(StateFormatError, match="tool t_d: resource.n.big is the integer 1.84467e"):
+        format_state(state)
+    state.entries["t_d"].resource["n"]["big"] = 1
+    assert b"    when: 2022-01-01T00:00:00Z\n" in format_state(state)  # Go's spelling (not storable, though)
+    assert storable_problem(state.entries["t_d"].options, "options").startswith("options.when is a datetime")
+
+
+def test_a_resource_must_be_a_map():
+    assert storable_problem(["a"], "resource") == "resource is a list, not a map with text keys"
+    with pytest.raises(StateFormatError, match="cannot write the state: tool t_d: options is a list, not a map"):
+        format_state(State({"t_d": ToolState("t", "d", [], ["a"], {})}))  # type: ignore[arg-type]
+
+
+def test_options_are_named_options():
+    assert storable_problem({"a": {"b": object()}}, "options") == (
+        "options.a.b is an object; options holds only text, numbers, booleans, null, lists and maps with text keys")
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"p": pathlib.PurePosixPath("/x")}, "resource.p is a PurePosixPath"),
+    ({"i": 2**64}, "resource.i is the integer 1.84467e+19"),
+    ({"s": "a\ud800"}, "resource.s holds a lone surrogate"),
+])
+def test_format_state_refuses_a_value_it_cannot_store(value, message):
+    state = State({"t_d": ToolState("t", "d", [], {}, value)})
+    with pytest.raises(StateFormatError) as err:
+        format_state(state)
+    assert str(err.value).startswith(f"cannot write the state: tool t_d: {message}")
+
+
+# -- the one-pass reader and the node reader agree ---------------------------------------------------------
+
+def assert_readers_agree(data: bytes) -> bool:
+    """The one-pass event reader gives the node reader's state, or leaves the input to it (errors, anchors,
+    tags, merge keys, typed keys...). Returns whether the one-pass reader took it."""
+    try:
+        by_events = state_module._decode_events(data)
+    except stream.Unsupported:
+        return False
+    by_nodes = state_module._decode_nodes(data)  # raises if the one-pass reader took something invalid
+    assert (by_events.form, _comparable(by_events.entries)) == (by_nodes.form, _comparable(by_nodes.entries))
+    return True
+
+
+def _comparable(entries: dict) -> list:
+    """Entries with types spelled out, so 1 and 1.0 and True differ (and NaN equals NaN)."""
+    def typed(v):
+        if isinstance(v, dict):
+            return ["dict", [[typed(k), typed(x)] for k, x in v.items()]]
+        if isinstance(v, list):
+            return ["list", [typed(x) for x in v]]
+        return [type(v).__name__, repr(v)]
+    return [[k, typed(vars(e))] for k, e in entries.items()]
+
+
+@pytest.mark.parametrize("data", [TUTORIAL_STATE, TWO_STATES, V10_STATE, b"a: ~\nb: {}\n", b"", b"null\n",
+                                  b"k:\n  name: 1.50\n  instanceid: 0x1F\n  dependson: [a, ~, null, '', 1, true]\n",
+                                  b"k:\n  Name: x\n  name: y\n  extra: [1, {a: [2]}]\n  Options: {a: 1}\n",
+                                  b"k:\n  options:\n    a: 0755\n    b: 1.10\n    c: yes\n    d: 2022-01-01\n"
+                                  b"    e: [1, ~]\n    g: {'1': x}\n    h: \"\\n\"\n    i: |\n      x\n"])
+def test_common_states_are_read_in_one_pass_like_the_node_reader(data):
+    assert assert_readers_agree(data)
+
+
+@pytest.mark.parametrize("data", [d for d, _, _ in BAD_STATES] + [
+    b"k:\n  options:\n    f: {1: x}\n", b"~: {name: x}\nb: {}\n", b"a: {options: {<<: {x: 1}}}\n",
+    b"a: &x {name: n}\nb: *x\n", b"a: {name: !!str 1}\n", b"a: {options: {k: " + b"7" * 5000 + b"}}\n"])
+def test_the_node_reader_takes_what_the_one_pass_reader_leaves(data):
+    assert not assert_readers_agree(data)
+
+
+TOKENS = ["a", "b", "name", "instanceid", "dependson", "options", "resource", "instanceID", "resourceStatus", ":",
+          ": ", " ", "  ", "\n", "\n  ", "\n    ", "- ", "[", "]", "{", "}", ", ", "&x ", "*x", "!!str ", "!!int ",
+          "<<", "~", "null", "'", '"', "|", "|2-", ">", "\t", "0755", "1e400", "2022-01-01", "7" * 4400, "#", "---",
+          "...", "\x01", "\x85", "\u2028", "é", "\ufeff", "\\n", "?", "%YAML 1.1", "\ud800"]
+
+
+@settings(max_examples=int(os.environ.get("DTMNB_FUZZ_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(st.sampled_from(TOKENS), max_size=40))
+def test_any_text_gives_a_state_or_a_state_format_error(parts):
+    text = "".join(parts)
+    try:
+        parse_state(text, "/work/devstream.state")
+    except StateFormatError as err:
+        assert str(err).startswith("/work/devstream.state") and "left untouched" in str(err)
+        return
+    assert_readers_agree(text.encode("utf-8", "surrogatepass"))
 
 
 def test_rewrite_after_a_change_equals_a_fresh_render():

@@ -4,7 +4,8 @@
 // fields as dtm v0.6-v0.9's statemanager.State (no yaml tags, so yaml.v3 uses the lower-cased
 // field names), or with -form v10 the tagged v0.10 field names. Then it either re-encodes the
 // map the way dtm saves it (yaml.v3 Encoder, indent 2, empty map = 0 bytes) or, with -dump,
-// prints the decoded data as JSON in which every value carries its Go type.
+// prints the decoded data as JSON in which every value carries its Go type. With -bench N it times
+// decoding and encoding (best of N) for bench/bench_state.py.
 //
 // Exit status: 0 ok, 2 decode error (message on stderr), 3 usage/encoding error.
 package main
@@ -126,14 +127,57 @@ func encode(v interface{}, empty bool) {
 	os.Stdout.Write(buf.Bytes())
 }
 
+// bench times yaml.Unmarshal into map[string]State and the Encoder (indent 2) of the result, best of
+// `repeats` runs each, as dtm reads and saves its state; prints {"decode_s": .., "encode_s": ..} as JSON.
+func bench(data []byte, repeats int) {
+	best := func(run func()) float64 {
+		b := math.Inf(1)
+		for i := 0; i < repeats; i++ {
+			t0 := time.Now()
+			run()
+			if d := time.Since(t0).Seconds(); d < b {
+				b = d
+			}
+		}
+		return b
+	}
+	var states map[string]State
+	decode := best(func() {
+		states = map[string]State{}
+		if err := yaml.Unmarshal(data, &states); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	})
+	var out []byte
+	encode := best(func() {
+		var buf bytes.Buffer
+		enc := yaml.NewEncoder(&buf)
+		enc.SetIndent(2)
+		if err := enc.Encode(states); err != nil {
+			fmt.Fprintln(os.Stderr, "encode:", err)
+			os.Exit(3)
+		}
+		out = buf.Bytes()
+	})
+	js, _ := json.Marshal(map[string]interface{}{
+		"decode_s": decode, "encode_s": encode, "identical": bytes.Equal(out, data), "entries": len(states)})
+	os.Stdout.Write(append(js, '\n'))
+}
+
 func main() {
 	dump := flag.Bool("dump", false, "print the decoded state as typed JSON instead of re-encoding it")
 	form := flag.String("form", "v09", "struct form: v09 (dtm v0.6-v0.9) or v10")
+	repeats := flag.Int("bench", 0, "time decode and encode of the (v09) state, best of this many runs")
 	flag.Parse()
 	data, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "read:", err)
 		os.Exit(3)
+	}
+	if *repeats > 0 {
+		bench(data, *repeats)
+		return
 	}
 	out := map[string]interface{}{}
 	switch *form {
