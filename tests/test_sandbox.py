@@ -316,3 +316,24 @@ def test_stale_sandbox_json_is_ignored(user_state, capsys):
 
 def test_export_lines_quote_safely():
     assert sandbox_cli.export_lines({"A": "it's"}) == "export A='it'\"'\"'s'\n"
+
+
+def test_starting_again_in_one_kernel_restarts_both_servers_together(clean_env, capsys):
+    """Run All twice in a notebook: the second start() stops the first sandbox (S3 and GitHub together), so
+    the fresh S3 never remembers repositories the fresh GitHub API does not have; the environment ends as
+    it was before the first start."""
+    import boto3
+
+    before = dict(os.environ)
+    first = dtmnb.sandbox.start()
+    boto3.client("s3").put_object(Bucket="devstream-test-remote-state", Key="devstream.state", Body=b"x: 1\n")
+    second = dtmnb.sandbox.start()
+    try:
+        assert not first.running and second.running
+        assert "starting a fresh one (S3 and GitHub together)" in capsys.readouterr().out
+        listed = boto3.client("s3").list_objects_v2(Bucket="devstream-test-remote-state")
+        assert listed.get("KeyCount", 0) == 0
+        assert _github_login(second.github_url, os.environ["GITHUB_TOKEN"]) == "IronCore864"
+    finally:
+        second.stop()
+    assert dict(os.environ) == before

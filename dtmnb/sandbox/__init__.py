@@ -156,8 +156,14 @@ class Sandbox:
         return f"<Sandbox s3={kind} github_user={self.github_user} buckets={len(self.buckets)}{state}>"
 
 
+_started: Sandbox | None = None   # the sandbox start() made last in this process
+
+
 def start(user: str = DEFAULT_USER, buckets=DEFAULT_BUCKETS, data_dir=None, s3: str = "auto") -> Sandbox:
     """Start a sandbox and point boto3 and PyGithub at it through environment variables.
+
+    Run a notebook again (Run All twice) and this stops the sandbox it started the first time, S3 and
+    GitHub together, before starting a fresh one, so the two never disagree about what exists.
 
     Parameters
     ----------
@@ -167,7 +173,13 @@ def start(user: str = DEFAULT_USER, buckets=DEFAULT_BUCKETS, data_dir=None, s3: 
         data there across restarts (with moto, GitHub data stays in memory too).
     s3 : 'auto' (weed when data_dir is given and installed, else moto), 'weed' or 'moto'.
     """
-    return Sandbox(user, buckets, data_dir, s3).start()
+    global _started
+    if _started is not None and _started.running:
+        print("dtmnb sandbox: stopping the sandbox started earlier in this kernel; starting a fresh one "
+              "(S3 and GitHub together).")
+        _started.stop()
+    _started = Sandbox(user, buckets, data_dir, s3).start()
+    return _started
 
 
 __all__ = ["Sandbox", "start", "DEFAULT_USER", "DEFAULT_BUCKETS", "ENV_NAMES"]
