@@ -45,6 +45,13 @@ def _load_entry_points() -> None:
         _registry.setdefault(ep.name.lower(), ep.value)
 
 
+def is_registered(name: str) -> bool:
+    """Whether a backend is registered as ``name`` (entry points are scanned only for names not built in)."""
+    if str(name).lower() not in _registry:
+        _load_entry_points()
+    return str(name).lower() in _registry
+
+
 def backend_names() -> list[str]:
     _load_entry_points()
     return sorted(_registry)
@@ -52,9 +59,8 @@ def backend_names() -> list[str]:
 
 def get_backend_class(name: str, where: str = "config") -> type[Backend]:
     """The class registered as ``name``; ConfigError (with did-you-mean) when none is."""
-    _load_entry_points()
     key = str(name).lower()
-    target = _registry.get(key)
+    target = _registry.get(key) if is_registered(key) else None
     if target is None:
         raise ConfigError(f"{where}: unknown state backend '{name}'{did_you_mean(key, _registry, chr(39))}. "
                           f"Use one of: {', '.join(backend_names())} (a third-party backend registers itself in "
@@ -76,4 +82,4 @@ def get_backend(state_config: StateConfig) -> Backend:
 
 
 __all__ = ["Backend", "LockInfo", "Snapshot", "StateVersion", "WriteInfo", "backend_names", "get_backend",
-           "get_backend_class", "known_backends", "register_backend", "registry"]
+           "get_backend_class", "is_registered", "known_backends", "register_backend", "registry"]

@@ -60,10 +60,10 @@ class PluginOptions:
             return self.classes[name]
         from .. import plugins
 
-        known = plugins.plugin_names()
         cls = None
         line = _line_of(entry.doc, entry.src, entry.entry, "name", entry.tool.line or 1)
-        if name not in known:
+        if not plugins.is_registered(name):
+            known = plugins.plugin_names()
             self.problems.add(entry.src.path, line, f"unknown plugin `{name}`{did_you_mean(name, known)}; the "
                               f"plugins are: {', '.join(known)} (a third-party plugin registers itself in the "
                               f"'dtmnb.plugins' entry-point group)")
@@ -112,9 +112,13 @@ def check_tools(entries: list[Entry], problems: Problems) -> None:
         checker.check(entry)
 
 
+def _backend_choices(names: list[str]) -> str:
+    return " or ".join(f"`backend: {n}`" for n in names)
+
+
 def read_state(core: dict, doc: Doc, src: Source, base: Path, problems: Problems) -> StateConfig | None:
     """The ``state:`` section checked against its backend's schema, or None after recording problems."""
-    from ..backends import backend_names, get_backend_class
+    from ..backends import backend_names, get_backend_class, is_registered
 
     state = core.get("state")
     line = src.line(doc.key_line(core, "state") or 1)
@@ -128,13 +132,13 @@ def read_state(core: dict, doc: Doc, src: Source, base: Path, problems: Problems
     if not isinstance(options if options is not None else {}, dict):
         problems.add(src.path, oline, "`state.options` must be a map")
     options = dict(options) if isinstance(options, dict) else {}
-    names = backend_names()
-    use = " or ".join(f"`backend: {n}`" for n in names)
     if backend in (None, "") or isinstance(backend, (dict, list)):
-        problems.add(src.path, bline, f"state backend is missing: use {use}")
+        problems.add(src.path, bline, f"state backend is missing: use {_backend_choices(backend_names())}")
         return None
     text = doc.text(state, "backend") or ""
-    if text.lower() not in names:
+    if not is_registered(text.lower()):
+        names = backend_names()
+        use = _backend_choices(names)
         problems.add(src.path, bline, f"state backend `{text}` is not supported"
                                       f"{did_you_mean(text.lower(), names)}: use {use}")
         return None

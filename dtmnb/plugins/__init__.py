@@ -45,6 +45,13 @@ def _load_entry_points() -> None:
             _entry_points[ep.name] = f"the entry point `{ep.name} = {ep.value}` (group dtmnb.plugins{package})"
 
 
+def is_registered(name: str) -> bool:
+    """Whether a plugin is registered as ``name`` (entry points are scanned only for names not built in)."""
+    if name not in _registry:
+        _load_entry_points()
+    return name in _registry
+
+
 def plugin_names() -> list[str]:
     _load_entry_points()
     return sorted(_registry)
@@ -53,8 +60,7 @@ def plugin_names() -> list[str]:
 def get_plugin_class(name: str) -> type[Plugin]:
     """The class registered as ``name``; PluginNotFoundError (with did-you-mean) when none is or it cannot
     be loaded."""
-    _load_entry_points()
-    target = _registry.get(name)
+    target = _registry.get(name) if is_registered(name) else None
     if target is None:
         raise PluginNotFoundError(
             f"unknown plugin '{name}'{did_you_mean(name, _registry, chr(39))}. Known plugins: "
@@ -83,5 +89,6 @@ def get_plugin(name: str, context: PluginContext | None = None) -> Plugin:
     return get_plugin_class(name)(context)
 
 
-__all__ = ["Plugin", "PluginContext", "get_plugin", "get_plugin_class", "plugin_names", "register_plugin",
+__all__ = ["Plugin", "PluginContext", "get_plugin", "get_plugin_class", "is_registered", "plugin_names",
+           "register_plugin",
            "registry"]
