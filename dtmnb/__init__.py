@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "load_config": "dtmnb.api", "plan": "dtmnb.api", "apply": "dtmnb.api", "delete": "dtmnb.api",
     "destroy": "dtmnb.api", "read_state": "dtmnb.api", "show_status": "dtmnb.api", "state_history": "dtmnb.api",
-    "state_diff": "dtmnb.api", "state_text": "dtmnb.api", "lock_status": "dtmnb.api", "lock": "dtmnb.api", "force_unlock": "dtmnb.api",
+    "state_diff": "dtmnb.api", "state_text": "dtmnb.api", "lock_status": "dtmnb.api", "lock": "dtmnb.api",
+    "force_unlock": "dtmnb.api",
     "tools_frame": "dtmnb.api", "dependency_graph": "dtmnb.api", "import_tool": "dtmnb.api", "forget": "dtmnb.api",
     "Config": "dtmnb.config",
     "show": "dtmnb.views", "PendingApply": "dtmnb.ui", "require_applied": "dtmnb.ui",
@@ -53,8 +54,9 @@ _LAZY = {
 }
 
 __all__ = ["Config", "PendingApply", "__version__", "apply", "delete", "dependency_graph", "destroy", "errors",
-           "force_unlock", "forget", "import_tool", "load_config", "lock", "lock_status", "plan", "read_state", "require_applied", "sandbox", "show",
-           "show_status", "state_diff", "state_history", "state_text", "tools_frame", "ui", "views"]
+           "force_unlock", "forget", "import_tool", "load_config", "lock", "lock_status", "plan", "read_state",
+           "require_applied", "sandbox", "show", "show_status", "state_diff", "state_history", "state_text",
+           "tools_frame", "ui", "views"]
 
 
 def __getattr__(name: str) -> Any:

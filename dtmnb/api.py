@@ -8,6 +8,7 @@ a notebook, or ``Continue? [y/n]`` on a terminal.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from . import config as _config_module
@@ -37,7 +38,7 @@ def load_config(path: str | os.PathLike[str], console: Console | None = None) ->
     What the loader ignored (e.g. a tools section shadowed by ``toolFile``) is logged as a warning.
     """
     with attach(console or Console()):
-        cfg = _config_module.load_config(path)
+        cfg = _config_module.load_config(Path(path))
         for warning in cfg.warnings:
             log.warning(warning)
     return cfg

@@ -131,38 +131,53 @@ def cmd_state(args: argparse.Namespace, console: TerminalConsole) -> int:
     from . import api
 
     cfg = _config(args)
-    what = args.state_command
-    if what == "list":
-        state = api.read_state(cfg)
-        if state.empty:
-            log.info("No resources found: the state is empty.")
-        _print_frame(state, ["key", "name", "instance_id", "depends_on"])
-    elif what == "show":
-        text = api.state_text(cfg, args.version)
-        if not text:
-            log.info("The state is empty (no tools recorded).")
-        sys.stdout.write(text)
-    elif what == "history":
-        history = api.state_history(cfg)
-        if history.empty:
-            log.info("The state has no versions yet (nothing was ever written).")
-        _print_frame(history)
-    elif what == "diff":
-        diff = api.state_diff(cfg, args.a, args.b)
-        if diff.empty:
-            log.info(f"No differences between {diff.attrs['version_a']} and {diff.attrs['version_b']}.")
-        _print_frame(diff, ["key", "change", "fields"])
-    elif what == "lock":
-        lock = api.lock_status(cfg)
-        if lock.empty:
-            log.info("The state is not locked.")
-        _print_frame(lock)
-    elif what == "unlock":
-        api.force_unlock(cfg, args.lock_id)
-        log.log(SUCCESS, f"Lock {args.lock_id} removed.")
-    elif what == "rm":
-        api.forget(cfg, *args.tools, console=console)
+    {"list": _state_list, "show": _state_show, "history": _state_history, "diff": _state_diff,
+     "lock": _state_lock, "unlock": _state_unlock, "rm": _state_rm}[args.state_command](api, cfg, args, console)
     return OK
+
+
+def _state_list(api: Any, cfg: Config, args: argparse.Namespace, console: TerminalConsole) -> None:
+    state = api.read_state(cfg)
+    if state.empty:
+        log.info("No resources found: the state is empty.")
+    _print_frame(state, ["key", "name", "instance_id", "depends_on"])
+
+
+def _state_show(api: Any, cfg: Config, args: argparse.Namespace, console: TerminalConsole) -> None:
+    text = api.state_text(cfg, args.version)
+    if not text:
+        log.info("The state is empty (no tools recorded).")
+    sys.stdout.write(text)
+
+
+def _state_history(api: Any, cfg: Config, args: argparse.Namespace, console: TerminalConsole) -> None:
+    history = api.state_history(cfg)
+    if history.empty:
+        log.info("The state has no versions yet (nothing was ever written).")
+    _print_frame(history)
+
+
+def _state_diff(api: Any, cfg: Config, args: argparse.Namespace, console: TerminalConsole) -> None:
+    diff = api.state_diff(cfg, args.a, args.b)
+    if diff.empty:
+        log.info(f"No differences between {diff.attrs['version_a']} and {diff.attrs['version_b']}.")
+    _print_frame(diff, ["key", "change", "fields"])
+
+
+def _state_lock(api: Any, cfg: Config, args: argparse.Namespace, console: TerminalConsole) -> None:
+    lock = api.lock_status(cfg)
+    if lock.empty:
+        log.info("The state is not locked.")
+    _print_frame(lock)
+
+
+def _state_unlock(api: Any, cfg: Config, args: argparse.Namespace, console: TerminalConsole) -> None:
+    api.force_unlock(cfg, args.lock_id, console=console)
+    log.log(SUCCESS, f"Lock {args.lock_id} removed.")
+
+
+def _state_rm(api: Any, cfg: Config, args: argparse.Namespace, console: TerminalConsole) -> None:
+    api.forget(cfg, *args.tools, console=console)
 
 
 def cmd_sandbox(args: argparse.Namespace, console: TerminalConsole) -> int:
@@ -200,8 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tools", nargs="+", metavar="NAME.INSTANCE", help="config tools to import")
     p.set_defaults(func=cmd_import)
 
-    show = sub.add_parser("show", help="show config templates or the status of tools").add_subparsers(dest="show_command", required=True,
-                                                                    parser_class=_Parser)
+    show = sub.add_parser("show", help="show config templates or the status of tools").add_subparsers(
+        dest="show_command", required=True, parser_class=_Parser)
     p = show.add_parser("config", help="print a sample config, a whole template (-t) or a plugin's options (-p)")
     p.add_argument("-p", "--plugin", help="print this plugin's option template (from its schema)")
     p.add_argument("-t", "--template", help="print a whole config: quickstart or gitops")

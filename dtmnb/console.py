@@ -96,20 +96,20 @@ class QuietConsole(Console):
 
     def __init__(self, answer: bool = False, debug: bool = False):
         self.debug = debug
-        self.sink = ListSink()
+        self.lines = ListSink()
         self.answer = answer
 
     @property
     def records(self) -> list[tuple[str, str]]:
-        return self.sink.records
+        return self.lines.records
 
     @property
     def messages(self) -> list[str]:
-        return self.sink.messages
+        return self.lines.messages
 
     def log(self, level: str, message: str) -> None:
         if level != "debug" or self.debug:
-            self.sink(level, message)
+            self.lines(level, message)
 
     def confirm(self, changes: Any) -> bool:
         return self.answer

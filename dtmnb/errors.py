@@ -1,6 +1,8 @@
 """All errors dtmnb raises on purpose. The CLI maps them to exit codes in one place (cli.py)."""
 from __future__ import annotations
 
+from typing import Any
+
 
 class DtmnbError(Exception):
     """Root of every error dtmnb raises on purpose; its message is meant for a person."""
@@ -38,7 +40,7 @@ class BackendError(DtmnbError):
 class LockHeldError(BackendError):
     """Raised when another run holds the state lock. ``lock`` is the holder's LockInfo."""
 
-    def __init__(self, message: str, lock=None):
+    def __init__(self, message: str, lock: Any = None):
         self.lock = lock
         super().__init__(message)
 
@@ -69,7 +71,7 @@ class ChangesFailedError(DtmnbError):
     """Raised by ``apply(..., check=True)`` (and delete/destroy) when a change failed or was skipped;
     ``result`` is the result DataFrame, as without ``check``."""
 
-    def __init__(self, message: str, result=None):
+    def __init__(self, message: str, result: Any = None):
         self.result = result
         super().__init__(f"some changes did not succeed: {message}")
 

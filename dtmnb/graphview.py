@@ -6,6 +6,8 @@ background, title and arrows follow the JupyterLab theme (CSS variables with lig
 from __future__ import annotations
 
 import html
+import os
+from typing import Any
 
 import pandas as pd
 
@@ -111,23 +113,25 @@ class DependencyGraph:
             mid = (y1 + y2) / 2
             out.append(f'<path class="dtmnb-edge" data-from="{html.escape(a)}" data-to="{html.escape(b)}" '
                        f'd="M {f(x1)} {f(y1)} C {f(x1)} {f(mid)} {f(x2)} {f(mid)} {f(x2)} {f(y2)}" '
-                       f'fill="none" style="stroke: {THEME_MUTED}" stroke-width="1.5" marker-end="url(#dtmnb-arrow)"/>')
+                       f'fill="none" style="stroke: {THEME_MUTED}" stroke-width="1.5" '
+                       f'marker-end="url(#dtmnb-arrow)"/>')
         for n in self.nodes:
-            x, y, w = pos[n["key"]]
-            action = n["action"].lower()
-            fill, text = ACTION_COLORS.get(action, NO_CHANGE)
-            stroke = _STROKE.get(action, "#888")
-            out.append(
-                f'<g class="dtmnb-node" data-key="{html.escape(n["key"])}" data-action="{html.escape(action or "none")}">'
-                f'<title>{html.escape(n["key"])}: {html.escape(n["action"] or "no change")}</title>'
-                f'<rect x="{f(x)}" y="{f(y)}" width="{f(w)}" height="{self.BOX_H}" rx="6" fill="{fill}" '
-                f'stroke="{stroke}" stroke-width="1.5"/>'
-                f'<text x="{f(x + w / 2)}" y="{f(y + 19)}" text-anchor="middle" font-weight="bold" fill="{text}">'
-                f'{html.escape(n["label"])}</text>'
-                f'<text x="{f(x + w / 2)}" y="{f(y + 36)}" text-anchor="middle" fill="{text}">'
-                f'{html.escape(n["sub"])}</text></g>')
+            out.append(self._box(n, *pos[n["key"]], f))
         out.append("</svg>")
         return "\n".join(out)
+
+    def _box(self, n: dict, x: float, y: float, w: float, f: Any) -> str:
+        action = n["action"].lower()
+        fill, ink = ACTION_COLORS.get(action, NO_CHANGE)
+        stroke = _STROKE.get(action, "#888")
+        key, label, sub = html.escape(n["key"]), html.escape(n["label"]), html.escape(n["sub"])
+        return (f'<g class="dtmnb-node" data-key="{key}" data-action="{html.escape(action or "none")}">'
+                f'<title>{key}: {html.escape(n["action"] or "no change")}</title>'
+                f'<rect x="{f(x)}" y="{f(y)}" width="{f(w)}" height="{self.BOX_H}" rx="6" fill="{fill}" '
+                f'stroke="{stroke}" stroke-width="1.5"/>'
+                f'<text x="{f(x + w / 2)}" y="{f(y + 19)}" text-anchor="middle" font-weight="bold" fill="{ink}">'
+                f"{label}</text>"
+                f'<text x="{f(x + w / 2)}" y="{f(y + 36)}" text-anchor="middle" fill="{ink}">{sub}</text></g>')
 
     # -- reprs --------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -141,7 +145,7 @@ class DependencyGraph:
     def _repr_svg_(self) -> str:
         return self.svg
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(self.svg + "\n")
 
@@ -166,7 +170,8 @@ def _from_plan(frame: pd.DataFrame) -> tuple[list[dict], list[tuple[str, str]]]:
     return nodes, edges
 
 
-def dependency_graph(cfg_or_plan, plan: pd.DataFrame | None = None, title: str = "Dependency graph"):
+def dependency_graph(cfg_or_plan: Any, plan: pd.DataFrame | None = None,
+                     title: str = "Dependency graph") -> DependencyGraph:
     """Draw tools and their ``dependsOn`` edges as SVG, each tool coloured by its planned action.
 
     Parameters

@@ -6,13 +6,17 @@ work, and a string that is exactly one reference takes the output's value with i
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from .errors import OutputsReferenceError
+
+if TYPE_CHECKING:
+    from .state import State
 
 REFERENCE = re.compile(r"\$\{\{\s*([^.\s{}]+)\.(\S+?)\.outputs\.([^\s{}]+?)\s*\}\}")
 
 
-def references_in(value) -> list[str]:
+def references_in(value: Any) -> list[str]:
     """The tools (``NAME.INSTANCE``) whose outputs ``value`` references, in order of appearance, once each."""
     found: dict[str, None] = {}
     todo = [value]
@@ -28,7 +32,7 @@ def references_in(value) -> list[str]:
     return list(found)
 
 
-def resolve(value, state, *, strict: bool = True):
+def resolve(value: Any, state: State, *, strict: bool = True) -> Any:
     """Return a copy of ``value`` with references replaced by outputs from ``state`` (a State).
 
     With ``strict=False`` an unresolvable reference is left as written (plan time, like dtm);
@@ -46,28 +50,30 @@ def resolve(value, state, *, strict: bool = True):
         found, out = _lookup(whole, state, strict)
         return out if found else value
 
-    def replace(match):
+    def replace(match: re.Match[str]) -> str:
         found, out = _lookup(match, state, strict)
         return str(out) if found else match.group(0)
 
     return REFERENCE.sub(replace, value)
 
 
-def _lookup(match, state, strict: bool):
+def _lookup(match: re.Match[str], state: State, strict: bool) -> tuple[bool, Any]:
     name, instance, key = match.groups()
     state_key = f"{name}_{instance}"
     entry = state.get(state_key)
     problem = None
+    outputs = (entry.resource or {}).get("outputs") if entry is not None else None
     if entry is None:
         problem = (f"tool {name}.{instance} is not in the state (it has not been created yet, or its "
                    f"Create failed); add it to dependsOn so it runs first")
-    elif not isinstance((entry.resource or {}).get("outputs"), dict):
+    elif not isinstance(outputs, dict):
         problem = f"tool {name}.{instance} has no outputs in the state"
-    elif key not in entry.resource["outputs"]:
-        have = ", ".join(sorted(map(str, entry.resource["outputs"]))) or "none"
+    elif key not in outputs:
+        have = ", ".join(sorted(map(str, outputs))) or "none"
         problem = f"tool {name}.{instance} has no output '{key}' (its outputs: {have})"
     if problem:
         if strict:
             raise OutputsReferenceError(f"cannot resolve {match.group(0)}: {problem}")
         return False, None
-    return True, entry.resource["outputs"][key]
+    assert isinstance(outputs, dict)
+    return True, outputs[key]

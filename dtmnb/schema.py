@@ -11,6 +11,7 @@ text), ``"list"``, ``"map"`` (with its own ``schema``, or any keys when ``schema
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,7 +58,7 @@ def fits(kind: str, value: Any) -> bool:
     raise ValueError(f"unknown option type {kind!r}; use one of {', '.join(TYPES)}")
 
 
-def did_you_mean(word: str, known, quote: str = "`") -> str:
+def did_you_mean(word: str, known: Iterable[Any], quote: str = "`") -> str:
     """`` (did you mean `x`?)`` for the closest of ``known``, or ``""``."""
     word, known = str(word), [str(k) for k in known]
     match = [k for k in known if k.lower() == word.lower()] or difflib.get_close_matches(word, known, 1, 0.7)
@@ -135,35 +136,25 @@ class Schema:
     def check(self, values: dict | None, prefix: str = "") -> list[OptionProblem]:
         """Every problem with ``values``: unknown option (did-you-mean), missing required option, wrong type."""
         values = values or {}
-        problems: list[OptionProblem] = []
-        names = [o.name for o in self.options]
-        if self.closed:
-            for key in values:
-                if key not in self._by_name:
-                    known = ", ".join(names) or "none"
-                    problems.append(OptionProblem(prefix + str(key), (
-                        f"unknown option '{prefix}{key}'{did_you_mean(key, names, QUOTE)}; the options here are: "
-                        f"{known}")))
+        problems = self._unknown(values, prefix) if self.closed else []
         for o in self.options:
-            path = prefix + o.name
             value = values.get(o.name)
             if value is None or (value == "" and o.type == "string" and o.required):
                 if o.required and o.default is None:
                     what = f" ({o.description})" if o.description else ""
-                    problems.append(OptionProblem(path, f"missing required option '{path}'{what}"))
-                continue
-            if not fits(o.type, value):
-                hint = ""
-                if o.type == "string" and isinstance(value, (int, float, bool)):
-                    hint = f"; quote it: {o.name}: \"{value}\""
-                elif o.type == "boolean" and isinstance(value, str):
-                    hint = "; write true or false"
-                problems.append(OptionProblem(path, (
-                    f"option '{path}' must be {_NAMES[o.type]}, not {_type_name(value)} {value!r}{hint}")))
-                continue
-            if o.schema is not None and isinstance(value, dict):
-                problems.extend(o.schema.check(value, path + "."))
+                    problems.append(OptionProblem(prefix + o.name, f"missing required option '{prefix}{o.name}'{what}"))
+            elif not fits(o.type, value):
+                problems.append(_wrong_type(o, prefix + o.name, value))
+            elif o.schema is not None and isinstance(value, dict):
+                problems.extend(o.schema.check(value, prefix + o.name + "."))
         return problems
+
+    def _unknown(self, values: dict, prefix: str) -> list[OptionProblem]:
+        names = [o.name for o in self.options]
+        known = ", ".join(names) or "none"
+        return [OptionProblem(prefix + str(key), f"unknown option '{prefix}{key}'{did_you_mean(key, names, QUOTE)}; "
+                                                 f"the options here are: {known}")
+                for key in values if key not in self._by_name]
 
     def describe(self, prefix: str = "") -> list[str]:
         """One line per option (nested ones dotted): name, type, what it is, required/default/identity."""
@@ -202,6 +193,15 @@ class Schema:
             value = o.default if o.default is not None else o.example
             lines.append(f"{pad}{o.name}: {_yaml_scalar(value)}{comment}")
         return "\n".join(lines)
+
+
+def _wrong_type(o: Option, path: str, value: Any) -> OptionProblem:
+    hint = ""
+    if o.type == "string" and isinstance(value, (int, float, bool)):
+        hint = f"; quote it: {o.name}: \"{value}\""
+    elif o.type == "boolean" and isinstance(value, str):
+        hint = "; write true or false"
+    return OptionProblem(path, f"option '{path}' must be {_NAMES[o.type]}, not {_type_name(value)} {value!r}{hint}")
 
 
 def _yaml_scalar(value: Any) -> str:

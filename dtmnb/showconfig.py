@@ -138,7 +138,7 @@ tools:
   - name: {name}
     # id of the tool instance
     instanceID: default
-    # format: name.instanceID; If specified, dtm will make sure the dependency is applied first before handling this tool.
+    # format: name.instanceID; if specified, dtm makes sure the dependency is applied before this tool.
     dependsOn: [ ]
     # options for the plugin
 """

@@ -51,7 +51,7 @@ class WidgetConsole(Console):
     It exists only after the user clicked Apply, so ``confirm`` answers True.
     """
 
-    def __init__(self, output, progress=None, label=None, debug: bool = False):
+    def __init__(self, output: Any, progress: Any = None, label: Any = None, debug: bool = False):
         self.output = output
         self.progress_bar = progress
         self.label = label
@@ -72,7 +72,7 @@ class WidgetConsole(Console):
         if self.label is not None:
             self.label.value = label or f"{done}/{total}"
 
-    def confirm(self, changes) -> bool:
+    def confirm(self, changes: Any) -> bool:
         return True
 
 
@@ -185,7 +185,7 @@ class PendingApply:
         self.result = result
         self._show_result(result)
 
-    def _show_result(self, result) -> None:
+    def _show_result(self, result: Any) -> None:
         from . import views
 
         n = len(result) if result is not None else 0

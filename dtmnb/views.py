@@ -300,7 +300,7 @@ def guess_kind(frame: pd.DataFrame) -> str:
     return "frame"
 
 
-def view(frame: pd.DataFrame, kind: str | None = None, **kwargs) -> FrameView:
+def view(frame: pd.DataFrame, kind: str | None = None, **kwargs: Any) -> FrameView:
     """Wrap ``frame`` in the view for ``kind`` (plan, result, state, status, history, diff)."""
     kind = kind or guess_kind(frame)
     if kind not in VIEWS:
@@ -308,7 +308,7 @@ def view(frame: pd.DataFrame, kind: str | None = None, **kwargs) -> FrameView:
     return VIEWS[kind](frame, **kwargs)
 
 
-def show(obj, kind: str | None = None, **kwargs):
+def show(obj: Any, kind: str | None = None, **kwargs: Any) -> Any:
     """The notebook view of what dtmnb returned: a frame gets its coloured table; anything else
     (a PendingApply confirmation, a graph) is returned unchanged so it displays itself."""
     if isinstance(obj, pd.DataFrame):
@@ -317,4 +317,5 @@ def show(obj, kind: str | None = None, **kwargs):
 
 
 __all__ = ["ACTION_COLORS", "STATUS_COLORS", "DependencyGraph", "DiffView", "FrameView", "HistoryView", "LockView",
-           "PlanView", "ResultView", "StateView", "StatusView", "ToolsView", "dependency_graph", "guess_kind", "show", "view"]
+           "PlanView", "ResultView", "StateView", "StatusView", "ToolsView", "dependency_graph", "guess_kind", "show",
+           "view"]

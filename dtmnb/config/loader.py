@@ -2,8 +2,9 @@
 fail once with every problem found."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..limits import MAX_DEPTH
 from ..schema import did_you_mean
@@ -21,7 +22,7 @@ DEPTH_NOTE = f" (options may nest at most {MAX_DEPTH} levels deep)"
 QUOTE_HINT = "; if a value comes from a variable, quote the placeholder: \"[[ name ]]\""
 
 
-def load_config(path: str | Path) -> Config:
+def load_config(path: str | os.PathLike[str]) -> Config:
     """Read a dtm config (any of the three forms) into a Config, or raise one ConfigError listing every problem.
 
     Relative ``varFile``/``toolFile``/``stateFile`` paths are read from the main file's folder. As in dtm, a
@@ -85,10 +86,9 @@ class _Loader:
                 hint = ""
                 if message.startswith(NOT_YAML) and file_line and raw is not None and "[[" in _line(raw, file_line):
                     hint = QUOTE_HINT
-                if message.startswith("nested too deeply"):
-                    message += DEPTH_NOTE
+                note = DEPTH_NOTE if message.startswith("nested too deeply") else ""
                 col = column if file_line not in src.rendered else None
-                self.problems.add(src.path, file_line, message + hint, col)
+                self.problems.add(src.path, file_line, message + note + hint, col)
             return None
         data = doc.value if doc.value is not None else {}
         if not isinstance(data, dict):
@@ -100,7 +100,7 @@ class _Loader:
             return data.get(src.key), doc
         return data, doc
 
-    def read_pointed(self, pointer: _Pointer) -> Source | bool:
+    def read_pointed(self, pointer: _Pointer) -> Source | Literal[False]:
         text = read_text(pointer.path, self.problems, (self.path, pointer.line, f"{pointer.key} {pointer.value}"))
         return False if text is None else Source(pointer.path, text)
 
@@ -148,7 +148,7 @@ class _Loader:
         p = Path(text).expanduser()
         return _Pointer(p if p.is_absolute() else self.base / p, key, line, text)
 
-    def tools_source(self, sections: Sections, tool_file: _Pointer | None) -> Source | bool | None:
+    def tools_source(self, sections: Sections, tool_file: _Pointer | None) -> Source | Literal[False] | None:
         if tool_file:
             return self.read_pointed(tool_file)
         if sections.tools is None and sections.core is not None:
@@ -169,7 +169,7 @@ class _Loader:
         return f"a variables section of {show(self.path)} (a `---` section of `name: value` lines)"
 
     # --- variables and tools --------------------------------------------------------------------
-    def variables(self, src: Source | None) -> Doc | None | bool:
+    def variables(self, src: Source | None) -> Doc | None | Literal[False]:
         """The variables as a Doc whose value is a map; None when there are none; False when unusable."""
         if src is None:
             return None

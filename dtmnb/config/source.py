@@ -5,6 +5,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import ConfigError
 
@@ -85,7 +86,7 @@ class Problems:
     def __len__(self) -> int:
         return len(self.items)
 
-    def fail(self) -> None:
+    def fail(self) -> NoReturn:
         n = len(self.items)
         head = f"invalid config {show(self.main)} ({n} problem{'s' if n != 1 else ''}):"
         raise ConfigError("\n  - ".join([head] + self.items), self.items)

@@ -36,7 +36,7 @@ def go_text(value: Any, source: str | None) -> str | None:
         if math.isinf(value):
             return "+Inf" if value > 0 else "-Inf"
         return format_float(value)   # Go's %v of a float64 is strconv's shortest 'g' form
-    if isinstance(value, Timestamp) or isinstance(value, bytes):
+    if isinstance(value, (Timestamp, bytes)):
         return source if source is not None else str(value)
     return str(value)
 
@@ -111,9 +111,11 @@ class Renderer:
                 new = self.render_line(text, src, line, missing)
                 if new != text:
                     changed.add(line)
-                    text = new
-                    lines += [line] * (len(split_lines(text)) - 1)
-            out += (text, brk)
+                    lines += [line] * (len(split_lines(new)) - 1)
+                text_out = new
+            else:
+                text_out = text
+            out += (text_out, brk)
             lines.append(line)
         for name, where in missing.items():
             self.report_missing(src, name, where, comments)

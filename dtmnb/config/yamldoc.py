@@ -360,6 +360,7 @@ class _Builder:
         if rtag == tag:
             return value, text
         if tag == FLOAT and rtag == INT:
+            assert isinstance(value, int)
             return float(value), text
         raise YamlProblems([(line, None, f"{NOT_V3}: cannot decode {rtag} `{text}` as a {tag}")])
 

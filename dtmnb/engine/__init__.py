@@ -66,10 +66,14 @@ def forget(backend: Backend, refs: list[str]) -> list[str]:
     with backend.locked("forget", enabled=backend.use_lockfile, intent=tuple(f"forget {r}" for r in refs)) as lock:
         state = load_state(backend)
         by_ref = {f"{s.name}.{s.instance_id}": s.key for s in state.entries.values()}
-        keys, unknown = [], []
+        keys: list[str] = []
+        unknown: list[str] = []
         for ref in dict.fromkeys(refs):
             key = ref if ref in state else by_ref.get(ref)
-            (keys if key else unknown).append(key or ref)
+            if key:
+                keys.append(key)
+            else:
+                unknown.append(ref)
         if unknown:
             held = ", ".join(sorted(by_ref)) or "nothing"
             raise UsageError(f"not in the state: {', '.join(unknown)} (it holds: {held})")
