@@ -195,3 +195,43 @@ def test_show_config_prints_samples_templates_and_plugin_options(tmp_path, capsy
 def test_version_and_python_dash_m(tmp_path):
     result = subprocess.run([sys.executable, "-m", "dtmnb", "--version"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.strip().startswith("dtmnb ")
+
+
+def test_empty_state_commands_say_so(recorder_config, capsys):
+    for command in (["state", "show"], ["state", "list"], ["state", "lock"]):
+        assert cli.main([*command, "-f", str(recorder_config)]) == 0
+        err = capsys.readouterr().err
+        assert "empty" in err or "not locked" in err, command
+    assert cli.main(["state", "history", "-f", str(recorder_config)]) == 0
+    assert "no versions yet" in capsys.readouterr().err
+
+
+def test_plan_ends_with_a_summary_line(recorder_config, capsys):
+    assert cli.main(["plan", "-f", str(recorder_config)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "Plan: 2 to create, 0 to update, 0 to replace, 0 to delete."
+
+
+def test_answering_no_changes_nothing_and_says_so(recorder_config, capsys, monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Tty("n\n"))
+    assert cli.main(["apply", "-f", str(recorder_config)]) == 0
+    assert "Apply cancelled: nothing was changed." in capsys.readouterr().err
+    assert not (recorder_config.parent / "devstream.state").exists()
+
+
+def test_unlock_of_an_unlocked_state_reads_as_a_sentence(recorder_config, capsys):
+    assert cli.main(["state", "unlock", "-f", str(recorder_config), "some-id"]) == 1
+    err = capsys.readouterr().err
+    assert "dtmnb state unlock failed => the state" in err and "is not locked; nothing to unlock" in err
+
+
+def test_python_api_without_terminal_names_auto_approve(recorder_config, monkeypatch):
+    import dtmnb
+    from dtmnb.errors import UsageError
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    with pytest.raises(UsageError, match=r"auto_approve=True in Python"):
+        dtmnb.apply(dtmnb.load_config(recorder_config))
