@@ -69,14 +69,18 @@ def _cell_html(value: Any) -> str:
     return html.escape(text)
 
 
-TABLE_CSS = (
-    "#{id} {{border-collapse: collapse; max-width: 100%; font-size: 13px; line-height: 1.4;}}"
-    "#{id} caption {{caption-side: top; text-align: left; font-weight: bold; padding: 2px 0; color: inherit;}}"
-    "#{id} th {{text-align: left; vertical-align: bottom; padding: 3px 8px; white-space: nowrap;"
-    " border-bottom: 1px solid " + THEME_BORDER + ";}}"
-    "#{id} td {{text-align: left; vertical-align: top; padding: 3px 8px; max-width: 34em;"
-    " white-space: pre-wrap; overflow-wrap: break-word; word-break: normal;}}"
-)
+# Inline styles only: JupyterLab shows an untrusted notebook's HTML (anyone's freshly opened notebook) with
+# <style> elements removed but style attributes kept.
+TABLE_STYLE = "border-collapse: collapse; max-width: 100%; font-size: 13px; line-height: 1.4; margin: 4px 0;"
+CAPTION_STYLE = "caption-side: top; text-align: left; font-weight: bold; padding: 2px 0;"
+TH_STYLE = (f"text-align: left; vertical-align: bottom; padding: 3px 8px; white-space: nowrap; "
+            f"border-bottom: 1px solid {THEME_BORDER};")
+# identifiers and short words: never broken across lines
+NOWRAP_COLUMNS = frozenset(("step", "key", "name", "instance_id", "action", "status", "seconds", "version_id",
+                            "modified", "change", "id", "operation", "created"))
+TD_NOWRAP_STYLE = "text-align: left; vertical-align: top; padding: 3px 8px; white-space: nowrap;"
+TD_STYLE = ("text-align: left; vertical-align: top; padding: 3px 8px; max-width: 34em; white-space: pre-wrap; "
+            "overflow-wrap: break-word; word-break: normal;")
 
 
 def _plural(n: int, word: str) -> str:
@@ -151,7 +155,7 @@ class FrameView:
         full = self.frame.reset_index(drop=True)
         formatters = self._formatters()
         table_id = f"T_{self.uuid}"
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        head = "".join(f'<th style="{TH_STYLE}">{html.escape(str(c))}</th>' for c in frame.columns)
         rows = []
         for i in range(len(frame)):
             pair = self.row_colors(full.iloc[i])
@@ -161,12 +165,12 @@ class FrameView:
                 value = frame.iat[i, frame.columns.get_loc(col)]
                 fmt = formatters.get(col, _cell_text)
                 text = html.escape(fmt(value)) if fmt is not _cell_text else _cell_html(value)
-                cells.append(f"<td>{text}</td>")
+                style = TD_NOWRAP_STYLE if col in NOWRAP_COLUMNS else TD_STYLE
+                cells.append(f'<td style="{style}">{text}</td>')
             rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
-        css = TABLE_CSS.format(id=table_id)
-        return (f'<div class="dtmnb-view"><style>{css}</style><table id="{table_id}" class="dtmnb-table">'
-                f"<caption>{html.escape(self.caption())}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table></div>")
+        return (f'<div class="dtmnb-view"><table id="{table_id}" class="dtmnb-table" style="{TABLE_STYLE}">'
+                f'<caption style="{CAPTION_STYLE}">{html.escape(self.caption())}</caption><thead><tr>{head}</tr>'
+                f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -183,6 +187,12 @@ class PlanView(FrameView):
         if counts.get("import", 0):
             actions.append("import")
         return ", ".join(f"{counts.get(a, 0)} to {a}" for a in actions)
+
+    def _formatters(self) -> dict:
+        fmts = super()._formatters()
+        if "diff" in fmts:   # a Create or Delete has no attribute diff: an empty cell, not "[]"
+            fmts["diff"] = lambda v: _cell_text(v) if isinstance(v, list) and v else ""
+        return fmts
 
 
 class ResultView(FrameView):
