@@ -4,10 +4,10 @@
 The cell ends at once and shows the plan; clicking **Apply** (or calling ``.approve()``) runs the changes
 through ``runner(WidgetConsole(...))`` with a progress bar and a log panel in dtm's wording, then shows
 the result table. Nothing here waits for a click: a kernel cannot see a click while a cell runs
-(reference: notebook-ecosystem.md §2.1), so the work happens in the click handler.
+(docs/notebooks.md#the-confirmation-never-blocks), so the work happens in the click handler.
 
 Log lines are written with ``Output.append_stdout`` and never through ``with out:`` capture, which nbval
-and nbclient record differently and which can stall nbclient on ipykernel 7 (§1.5, §2.3).
+and nbclient record differently and which can stall nbclient on ipykernel 7 (docs/notebooks.md#log-lines).
 ipywidgets is imported only in this module, and only when a widget is built.
 """
 from __future__ import annotations
@@ -252,7 +252,8 @@ class PendingApply:
 
     def _ipython_display_(self) -> None:
         """Shown as the cell's output with a display id, so the still picture can be replaced by the outcome
-        when the run ends: a saved notebook then shows what happened, not what was pending."""
+        when the run ends: a saved notebook then shows what happened, not what was pending
+        (docs/notebooks.md#saved-notebooks)."""
         from IPython.display import display
 
         self._display = display(self._bundle(), raw=True, display_id=True)

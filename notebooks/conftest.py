@@ -2,7 +2,7 @@
 
 The kernel nbval starts inherits this process's environment, so the variables set here at import time
 reach the notebooks. ``scripts/execute_notebooks.py`` uses the same ``notebook_environ`` so that stored
-outputs are made in the environment they are checked in (reference notebook-ecosystem.md §1.5).
+outputs are made in the environment they are checked in (docs/notebooks.md#stored-outputs).
 """
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def test_every_code_cell_was_executed_and_kernel_is_python3(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_auto_approve_handling(path):
-    """A literal papermill parameters cell, and the DTMNB_AUTO_APPROVE fallback (reference §2.2)."""
+    """A literal papermill parameters cell, and the DTMNB_AUTO_APPROVE fallback
+    (docs/notebooks.md#papermill-parameters)."""
     cells = json.loads(path.read_text())["cells"]
     params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1 and "AUTO_APPROVE = False" in "".join(params[0]["source"])

@@ -10,7 +10,7 @@ Then check them (the same command CI runs):
 
 The environment comes from ``notebooks/conftest.py`` (``DTMNB_AUTO_APPROVE=1``, no AWS/GitHub
 credentials: the notebooks start the sandbox). Each cell has a finite timeout (nbclient can stall with
-widgets on ipykernel 7; reference notebook-ecosystem.md §2.3). A notebook whose run fails is not
+widgets on ipykernel 7: docs/notebooks.md#log-lines). A notebook whose run fails is not
 overwritten; the failing cell is printed and the exit code is 1.
 """
 from __future__ import annotations

@@ -22,7 +22,8 @@ SUBSET = Path(__file__).parent / "github_openapi" / "api.github.com.subset.json.
 USER = "IronCore864"
 ORG = "devstream-io"
 HTTP_METHODS = ("get", "put", "post", "patch", "delete")
-# Parameters that may hold a "/" (reference §6.3); ``path`` may also be empty (".../contents/").
+# Parameters that may hold a "/" (docs/github-sandbox.md#checking-against-githubs-openapi-description);
+# ``path`` may also be empty (".../contents/").
 MULTI_SEGMENT = {"path": ".*", "ref": ".+", "branch": ".+"}
 # Statuses GitHub answers on every endpoint though the description does not list them everywhere:
 # 401 for a bad/missing token; 404 for what the token may not see ("Requests that require authentication
@@ -32,7 +33,8 @@ ANY_ENDPOINT_STATUSES = {401, 403, 404}
 
 
 def fast_github(url: str, token: str, **kwargs):
-    """A PyGithub client for tests: no retries, no throttling, short timeout (reference §2)."""
+    """A PyGithub client for tests: no retries, no throttling, short timeout
+    (docs/github-sandbox.md#retries-and-timeouts)."""
     from github import Auth, Github
 
     options = {"retry": None, "timeout": 5, "seconds_between_requests": None, "seconds_between_writes": None}
@@ -41,7 +43,8 @@ def fast_github(url: str, token: str, **kwargs):
 
 
 class OpenAPIChecker:
-    """Validates recorded exchanges against the description (with the two fixes of reference §6.3)."""
+    """Validates recorded exchanges against the description, with the fixes GitHub's description needs
+    (docs/github-sandbox.md#checking-against-githubs-openapi-description)."""
 
     URN = "urn:github-openapi"
 

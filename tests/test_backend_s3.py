@@ -170,7 +170,7 @@ def test_write_refused_when_object_deleted(s3_target):
     b.read()
     b.write(b"a: 1\n")
     s3_target.client().delete_object(Bucket=VERSIONED_BUCKET, Key=b.key)
-    with pytest.raises(StaleStateError):  # AWS and moto: 404; SeaweedFS: 412
+    with pytest.raises(StaleStateError):  # AWS and moto: 404; SeaweedFS: 412 (docs/s3-servers.md#conditional-writes)
         b.write(b"a: 2\n")
     assert not _exists(s3_target, b.key)
 

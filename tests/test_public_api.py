@@ -1,4 +1,4 @@
-"""The public API as DESIGN.md states it, and `import dtmnb` staying light."""
+"""The public API as README.md's "Use" section and ``dtmnb.__all__`` state it, and `import dtmnb` staying light."""
 from __future__ import annotations
 
 import subprocess

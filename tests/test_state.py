@@ -21,7 +21,8 @@ from .tutorial import TUTORIAL_STATE as _TUTORIAL_TEXT, seed_text
 
 TUTORIAL_STATE = _TUTORIAL_TEXT.encode()
 
-# devstream-core.md §2.3, verified with Go.
+# dtm's StatesMap.Format output for two tools (devstream v0.9.1 internal/pkg/statemanager/state.go), verified with
+# Go; the rules behind it are docs/state-format.md §1-§2.
 TWO_STATES = b"""\
 argocd_default:
   name: argocd

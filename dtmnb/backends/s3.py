@@ -7,6 +7,9 @@ Compared with dtm's s3 backend (bucket/region/key, last writer wins, auto-create
 - a ``<key>.lock`` object created with ``If-None-Match: *`` holds the lock (Terraform's ``use_lockfile``);
 - with bucket versioning on, ``history()`` lists the object's versions.
 
+Why, and how dtm differed: docs/dtm-compatibility.md#locking-and-conditional-writes; how S3 servers
+answer the conditional writes: docs/s3-servers.md#conditional-writes.
+
 Credentials come only from boto3's normal chain (environment, profile, SSO, instance role).
 boto3 is imported inside this module's functions only.
 """
@@ -272,7 +275,7 @@ class S3Backend(Backend):
         except ClientError as exc:
             code = _error_code(exc)
             # 412: the ETag changed (or, on SeaweedFS, the object vanished); 404 (AWS): it vanished;
-            # 409: another conditional write to it is in progress.
+            # 409: another conditional write to it is in progress (docs/s3-servers.md#conditional-writes).
             if code in STALE_CODES or (expected_version and code in MISSING_CODES):
                 what = ("was deleted" if code in MISSING_CODES else
                         "was created" if expected_version is None else "was changed")

@@ -5,7 +5,8 @@
 - v0.10: top-level ``config:``, ``vars:`` and ``tools:`` blocks in one file.
 
 Each section keeps the file's line numbers: lines that are not part of it are blanked, never removed.
-Lines are split where YAML breaks lines (see :func:`~dtmnb.config.source.split_lines`).
+Lines are split where YAML breaks lines (see :func:`~dtmnb.config.source.split_lines`). dtm's forms, and
+where dtmnb differs from them: docs/dtm-compatibility.md#config-forms.
 """
 from __future__ import annotations
 

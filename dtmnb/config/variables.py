@@ -4,7 +4,7 @@ Rendering happens on the tools text before it is read as YAML, line by line, ove
 dtm). A value is pasted as Go's fmt prints the value yaml.v3 decoded (``0x1F`` -> ``31``, ``7.0`` -> ``7``);
 a quoted value as written. Every placeholder that cannot be rendered is a problem naming its line and
 the fix (a did-you-mean when a variable of a close name exists); it is replaced by a stand-in so that
-the rest of the tools can still be checked.
+the rest of the tools can still be checked. dtm's behaviour and sources: docs/dtm-compatibility.md#variables.
 """
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 - ``GITHUB_TOKEN`` (fallback ``github_token``, as dtm) holds the token; it never appears in a message.
 - ``GITHUB_API_URL`` (default https://api.github.com; GitHub Enterprise: ``https://HOST/api/v3``).
 - Against a real server PyGithub keeps its retries, with a ceiling on rate-limit waits; against a
-  loopback address (the sandbox) it fails fast: no retries, a short timeout, no throttling.
+  loopback address (the sandbox) it fails fast: no retries, a short timeout, no throttling
+  (docs/github-sandbox.md#retries-and-timeouts).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Render a scaffolding template folder into ``{relative path: text}``.
 
-The template convention is dtm's (reference §1.9):
+The template convention is dtm's (docs/dtm-compatibility.md#scaffolding-templates):
 
 - files ending in ``.tpl`` are rendered: ``[[ .AppName ]]``, ``[[ .Repo.Owner ]]`` ... are replaced by
   values from ``variables`` (Go-template style, dotted paths, a missing variable is an error), and the

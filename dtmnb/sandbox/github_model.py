@@ -2,7 +2,8 @@
 
 Shapes follow GitHub's REST description (version 2022-11-28): every field the schema marks required is
 present, and nothing the schema says is non-nullable is ever ``null``. Links to the API use the address
-the client called (``api``); ``html_url``/``clone_url`` point at ``https://github.com`` like github.com.
+the client called (``api``); ``html_url``/``clone_url`` point at ``https://github.com`` like github.com
+(docs/github-sandbox.md#links).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The GitHub REST endpoints the sandbox serves: the ones PyGithub calls to create, fill, read and
-delete a repository (reference §7.1); the Contents and commits endpoints are in ``github_contents``,
-Actions secrets in ``github_secrets``. Error messages are GitHub's own texts, because PyGithub picks its
-exception class from them (e.g. a 404 must say "Not Found" to become ``UnknownObjectException``).
+delete a repository (docs/github-sandbox.md#endpoints); the Contents and commits endpoints are in
+``github_contents``, Actions secrets in ``github_secrets``. Error messages are GitHub's own texts, because
+PyGithub picks its exception class from them (e.g. a 404 must say "Not Found" to become
+``UnknownObjectException``; docs/github-sandbox.md#how-pygithub-reads-answers).
 
 Where the texts were seen: "Requires authentication" (activebridge/projectr#89); "This repository is
 empty." (GSA/codeinventory-github#1); "Git Repository is empty." (github/rest-api-description#637);

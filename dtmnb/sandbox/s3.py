@@ -4,6 +4,7 @@
 bound and advertised on 127.0.0.1 only, telemetry and extras off, logs to ``weed.log`` and unix
 sockets in the data dir, the sandbox keys in its environment (so keys are enforced), and killed with
 its parent (PDEATHSIG on Linux, atexit everywhere). moto's ThreadedMotoServer runs in this process.
+Why each setting: docs/s3-servers.md#seaweedfs-weed-mini and docs/s3-servers.md#moto.
 """
 from __future__ import annotations
 
