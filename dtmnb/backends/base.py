@@ -7,10 +7,15 @@ Write a backend by subclassing :class:`Backend`: give it a ``name``, a ``schema`
 - ``_write(data, expected_version, info) -> new version``: write only if the stored version is still
   ``expected_version`` (None: only if there is none), else raise StaleStateError and write nothing;
 - ``_create_lock(info) -> bool`` (atomic; False when a lock exists), ``_read_lock()``, ``_delete_lock()``;
-- optionally ``history()`` and ``read_version(version_id)``.
+- optionally ``_delete_lock_if(info)`` (delete only while the stored lock is ``info``, atomically where the
+  store allows), ``history()`` and ``read_version(version_id)``.
+
+A ``_write`` or ``_create_lock`` whose request may have been retried after its first attempt landed must not
+blame itself: a write recognises its own bytes, and this base recognises its own lock by its id.
 
 This base does the bookkeeping every backend shares: remembering the version last read so that writes are
-conditional, holding the lock for an operation, and refusing to unlock someone else's lock without its id.
+conditional, holding the lock for an operation, refusing to unlock someone else's lock without its id, and
+removing at the end only the lock this run holds (UnlockError, naming the lock id, when that fails).
 Register it with ``dtmnb.backends.register_backend("name", MyBackend)`` or the ``dtmnb.backends`` entry
 point group; ``dtmnb.testing.check_backend(factory)`` runs the contract against it.
 """
@@ -21,12 +26,14 @@ import datetime as _dt
 import getpass
 import json
 import os
+import re
 import socket
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import BackendError, ConfigError, LockHeldError, StaleStateError
+from ..errors import BackendError, ConfigError, LockHeldError, StaleStateError, UnlockError
+from ..redact import redact
 from ..schema import OptionProblem, Schema
 
 
@@ -217,39 +224,93 @@ class Backend:
         return self._read_lock()
 
     def acquire(self, operation: str, intent: tuple[str, ...] = ()) -> LockInfo:
-        """Take the lock for ``operation`` (LockHeldError naming the holder when someone has it)."""
+        """Take the lock for ``operation`` (LockHeldError naming the holder when someone has it).
+
+        A lock create whose answer was lost (a retried request, a timeout) may have reached the store;
+        the lock found there is then recognised as ours by its id, so a run never locks itself out."""
         info = LockInfo.new(operation, intent)
-        if not self._create_lock(info):
+        try:
+            created = self._create_lock(info)
+        except BackendError as exc:
+            created = self._lock_is(info, exc)
+        if not created:
             holder = self._read_lock()
-            who = holder.describe() if holder else "another run (it was released just now; try again)"
-            raise LockHeldError(
-                f"the state {self.location} is locked by {who}. Wait for that run to finish; if it "
-                f"died, remove the lock with `dtmnb state unlock -f CONFIG {holder.id if holder else 'LOCK_ID'}` "
-                f"or dtmnb.force_unlock(cfg, lock_id).",
-                holder,
-            )
+            if holder is None or holder.id != info.id:
+                raise self._held_error(holder)
         self._lock = info
         return info
 
+    def _lock_is(self, info: LockInfo, failure: BackendError) -> bool:
+        """After a failed create: True when the stored lock is ``info`` (the create did land), else raise
+        ``failure``, saying whether a lock of this run might have been left behind."""
+        try:
+            stored = self._read_lock()
+        except BackendError:
+            raise type(failure)(redact(
+                f"{failure} It is not known whether the lock was created: if `dtmnb state lock -f CONFIG` "
+                f"shows lock id {info.id}, it is this run's; remove it with `dtmnb state unlock -f CONFIG "
+                f"{info.id}`.")) from None
+        if stored is not None and stored.id == info.id:
+            return True
+        raise failure
+
+    def _held_error(self, holder: LockInfo | None) -> LockHeldError:
+        who = holder.describe() if holder else "another run (it was released just now; try again)"
+        gone = _dead_local_holder(holder)
+        return LockHeldError(redact(
+            f"the state {self.location} is locked by {who}. "
+            + (f"That process ({gone}) is no longer running: " if gone else
+               "Wait for that run to finish; if it died, ")
+            + f"remove the lock with `dtmnb state unlock -f CONFIG {holder.id if holder else 'LOCK_ID'}` "
+            f"or dtmnb.force_unlock(cfg, lock_id)."), holder)
+
     def release(self) -> None:
-        if self._lock is None:
+        """Remove the lock this object holds, if the stored lock is still ours (after a forced unlock
+        and a new holder, the new holder's lock stays). UnlockError (with the lock id) when it cannot."""
+        mine = self._lock
+        if mine is None:
             return
+        try:
+            self._delete_lock_if(mine)
+        except UnlockError:
+            raise
+        except BackendError as exc:
+            raise UnlockError(redact(
+                f"cannot remove the lock {mine.id} of {self.location}: {exc} The lock is only a marker: "
+                f"the state is not affected, and every state write this run reported is stored. Other runs "
+                f"are blocked until the lock is removed with `dtmnb state unlock -f CONFIG {mine.id}` or "
+                f"dtmnb.force_unlock(cfg, '{mine.id}')."), mine.id, self.location) from None
+        finally:
+            self._lock = None
+
+    def _delete_lock_if(self, info: LockInfo) -> bool:
+        """Delete the lock only if it is still ``info`` (by id); True when deleted. Backends that can
+        delete conditionally (S3 If-Match) override this to close the gap between the check and the delete."""
         current = self._read_lock()
-        if current is not None and current.id == self._lock.id:
-            self._delete_lock()
-        self._lock = None
+        if current is None or current.id != info.id:
+            return False
+        self._delete_lock()
+        return True
 
     @contextlib.contextmanager
     def locked(self, operation: str, enabled: bool = True, intent: tuple[str, ...] = ()):
-        """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike."""
+        """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike. When the body
+        failed and the unlock fails too, the body's error propagates with the UnlockError as a note."""
         if not enabled:
             yield None
             return
         info = self.acquire(operation, intent)
         try:
             yield info
-        finally:
-            self.release()
+        except BaseException as exc:
+            try:
+                self.release()
+            except UnlockError as unlock_error:
+                if hasattr(exc, "add_note"):
+                    exc.add_note(str(unlock_error))
+                exc.unlock_error = unlock_error  # type: ignore[attr-defined]
+            raise
+        self.release()
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         """Remove the lock if its id is ``lock_id``; returns the removed lock."""
@@ -257,11 +318,36 @@ class Backend:
         if current is None:
             raise BackendError(f"the state {self.location} is not locked; nothing to unlock")
         if current.id != lock_id:
-            raise BackendError(
+            raise BackendError(redact(
                 f"the lock on {self.location} has id {current.id}, not {lock_id}; held by "
-                f"{current.describe()}. Nothing was removed.")
-        self._delete_lock()
+                f"{current.describe()}. Nothing was removed."))
+        if not self._delete_lock_if(current):
+            raise BackendError(f"the lock {lock_id} on {self.location} changed while it was being removed; "
+                               f"nothing was removed. Look again with `dtmnb state lock -f CONFIG`.")
         return current
+
+
+def _dead_local_holder(holder: LockInfo | None) -> str:
+    """'pid N on this machine' when the lock's holder ran here and is gone, else ''."""
+    if holder is None:
+        return ""
+    m = re.search(r"@(?P<host>[^\s@]+) \(pid (?P<pid>\d+)\)$", holder.who)
+    if not m or m["host"] != socket.gethostname() or not _pid_gone(int(m["pid"])):
+        return ""
+    return f"pid {m['pid']} on this machine"
+
+
+def _pid_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs on this machine (False when unsure)."""
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError, ValueError):
+        return False
+    return False
 
 
 _FLAG_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}

@@ -13,6 +13,7 @@ boto3 is imported inside this module's functions only.
 from __future__ import annotations
 
 import datetime as _dt
+import uuid
 from dataclasses import replace
 
 from ..errors import BackendError, HistoryUnavailableError, StaleStateError, missing_dependency
@@ -29,7 +30,9 @@ CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DE
                     "'profile'.")
 STALE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument"})
+VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument", "MethodNotAllowed", "405"})
+UNSUPPORTED_CODES = frozenset({"NotImplemented", "501"})
+RETRIES = 3  # botocore retries after the first attempt (standard mode: 4 attempts in all)
 
 
 _loader = None
@@ -107,6 +110,7 @@ class S3Backend(Backend):
         self.use_lockfile = use_lockfile
         self.location = f"s3://{bucket}/{key}"
         self._client = None
+        self._lock_etags: dict[str, str] = {}
 
     @classmethod
     def from_config(cls, state_config) -> "S3Backend":
@@ -143,9 +147,10 @@ class S3Backend(Backend):
         except ImportError:
             raise missing_dependency("boto3", "aws", "The s3 backend") from None
         custom = self.endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        connect_timeout, read_timeout = _timeouts()
         config = Config(
-            connect_timeout=5, read_timeout=15,
-            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=connect_timeout, read_timeout=read_timeout,
+            retries={"max_attempts": RETRIES, "mode": "standard"},
             s3={"addressing_style": "path"} if custom else None,
         )
         try:
@@ -153,50 +158,53 @@ class S3Backend(Backend):
             return session.client("s3", endpoint_url=self.endpoint, config=config)
         except ProfileNotFound:
             where = "state option 'profile'" if self.profile else "AWS_PROFILE"
-            raise BackendError(
+            failure: BackendError = _fail(
                 f"the AWS profile '{self.profile or os.environ.get('AWS_PROFILE')}' ({where}) was not found in "
-                f"~/.aws/config or ~/.aws/credentials") from None
+                f"~/.aws/config or ~/.aws/credentials")
         except (BotoCoreError, ValueError) as exc:
-            raise BackendError(f"cannot set up the S3 client for {self.location}: {redact(str(exc))}") from None
+            failure = _fail(f"cannot set up the S3 client for {self.location}: {exc}")
+        raise failure  # outside the except blocks: no chained botocore error that could echo the endpoint
 
     def _endpoint_name(self) -> str:
         try:
-            return self.client.meta.endpoint_url
+            return redact(self.client.meta.endpoint_url)
         except Exception:  # noqa: BLE001
-            return self.endpoint or "S3"
+            return redact(self.endpoint or "S3")
 
     def _call(self, what: str, method: str, handled=frozenset(), **params):
         """Call ``client.<method>``; expected failures become BackendError with a clear message.
-        ClientErrors whose code is in ``handled`` (missing key, 412, ...) are re-raised untouched."""
+        ClientErrors whose code is in ``handled`` (missing key, 412, ...) are re-raised untouched.
+        A BackendError whose request may have reached S3 (5xx, timeouts, lost answers after botocore's
+        retries) has ``maybe_done = True``."""
         from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
                                          EndpointConnectionError, NoCredentialsError, NoRegionError,
-                                         PartialCredentialsError, ReadTimeoutError)
+                                         PartialCredentialsError, ParamValidationError)
 
         client = self.client
+        prefix = f"cannot {what} {self.location}"
         try:
             return getattr(client, method)(**params)
         except ClientError as exc:
             code = _error_code(exc)
             if code in handled:
                 raise
-            raise self._client_error(what, exc, code) from None
+            failure = self._client_error(what, exc, code)
         except (NoCredentialsError, PartialCredentialsError):
-            raise BackendError(f"cannot {what} {self.location}: no AWS credentials found. "
-                               f"{CREDENTIALS_HELP}") from None
+            failure = _fail(f"{prefix}: no AWS credentials found. {CREDENTIALS_HELP}")
         except (EndpointConnectionError, ConnectTimeoutError):
             endpoint = self._endpoint_name()
             local = any(h in endpoint for h in ("//127.", "//localhost", "//[::1]"))
-            raise BackendError(
-                f"cannot {what} {self.location}: the S3 endpoint {endpoint} cannot be reached. Check the "
-                f"network, the state option 'endpoint' and AWS_ENDPOINT_URL_S3"
-                + (" (is the local server running? `dtmnb sandbox up` starts one)." if local else ".")) from None
-        except ReadTimeoutError:
-            raise BackendError(f"cannot {what} {self.location}: the S3 endpoint {self._endpoint_name()} "
-                               f"did not answer in time") from None
+            failure = _fail(
+                f"{prefix}: the S3 endpoint {endpoint} cannot be reached. Check the network, the state option "
+                f"'endpoint' and AWS_ENDPOINT_URL_S3"
+                + (" (is the local server running? `dtmnb sandbox up` starts one)." if local else "."))
         except NoRegionError:
-            raise BackendError(f"cannot {what} {self.location}: no region; set state option 'region'") from None
+            failure = _fail(f"{prefix}: no region; set state option 'region'")
+        except ParamValidationError:
+            failure = _fail(f"{prefix}: a request parameter is not valid ({', '.join(sorted(params))})")
         except BotoCoreError as exc:
-            raise BackendError(f"cannot {what} {self.location}: {redact(str(exc))}") from None
+            failure = _fail(f"{prefix}: {_transport_problem(exc, self._endpoint_name())}", maybe_done=True)
+        raise failure  # outside the except blocks, so no botocore error (with the endpoint URL) is chained
 
     def _client_error(self, what: str, exc, code: str) -> BackendError:
         err = exc.response.get("Error", {})
@@ -204,12 +212,12 @@ class S3Backend(Backend):
         status = meta.get("HTTPStatusCode")
         prefix = f"cannot {what} {self.location}"
         if code == "NoSuchBucket":
-            return BackendError(
+            return _fail(
                 f"{prefix}: the bucket '{self.bucket}' does not exist at {self._endpoint_name()}. Create it "
                 f"(aws s3 mb s3://{self.bucket} --region {self.region}) or fix state option 'bucket'.")
         if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
                     "TokenRefreshRequired"):
-            return BackendError(
+            return _fail(
                 f"{prefix}: S3 refused the AWS credentials ({code}). Check AWS_ACCESS_KEY_ID / "
                 f"AWS_SECRET_ACCESS_KEY (or AWS_SESSION_TOKEN, or the profile) for this endpoint.")
         if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
@@ -220,16 +228,18 @@ class S3Backend(Backend):
                     f"'region: {real}'") if real else (
                 f"the bucket '{self.bucket}' is not in region {self.region}; set state option 'region' "
                 f"to the bucket's region")
-            return BackendError(f"{prefix}: {hint}.")
+            return _fail(f"{prefix}: {hint}.")
         if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled") or status == 403:
-            return BackendError(
+            return _fail(
                 f"{prefix}: access denied. The AWS identity in use needs s3:GetObject, s3:PutObject and "
                 f"s3:DeleteObject on {self.location} and {self.location}.lock, and s3:ListBucketVersions "
                 f"and s3:GetBucketVersioning on the bucket for history.")
         if code in ("KMS.NotFoundException", "KMS.DisabledException", "KMSAccessDenied"):
-            return BackendError(f"{prefix}: the KMS key (state option 'kms_key_id') cannot be used ({code}).")
-        message = redact(str(err.get("Message") or exc))
-        return BackendError(f"{prefix}: S3 answered {code or status}: {message}")
+            return _fail(f"{prefix}: the KMS key (state option 'kms_key_id') cannot be used ({code}).")
+        message = str(err.get("Message") or exc)
+        server_side = isinstance(status, int) and status >= 500
+        return _fail(f"{prefix}: S3 answered {code or status}: {message}"
+                     + (f" (after {RETRIES + 1} attempts)" if server_side else ""), maybe_done=server_side)
 
     def _sse(self) -> dict:
         if self.kms_key_id:
@@ -239,20 +249,32 @@ class S3Backend(Backend):
         return {}
 
     # ---- primitives -----------------------------------------------------------------------------
-    def _get(self, what: str, key: str, **extra):
-        """GetObject -> (bytes, etag), or None when the object does not exist."""
-        from botocore.exceptions import ClientError
+    def _get(self, what: str, key: str, **extra) -> tuple[bytes, str] | None:
+        """GetObject -> (bytes, etag), or None when the object does not exist. A body cut short (or
+        stalled) is fetched again, up to RETRIES more times, then a BackendError says so."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
-        try:
-            resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES, Bucket=self.bucket, Key=key,
-                              **extra)
-        except ClientError as exc:
-            code = _error_code(exc)
-            if code in MISSING_CODES or ("VersionId" in extra and code in VERSION_CODES):
-                return None
-            raise self._client_error(what, exc, code) from None
-        with resp["Body"] as body:
-            return body.read(), resp.get("ETag")
+        problem = ""
+        for _ in range(RETRIES + 1):
+            try:
+                resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES, Bucket=self.bucket,
+                                  Key=key, **extra)
+            except ClientError as exc:
+                code = _error_code(exc)
+                if code in MISSING_CODES or ("VersionId" in extra and code in VERSION_CODES):
+                    return None
+                failure = self._client_error(what, exc, code)
+                break
+            try:
+                with resp["Body"] as body:
+                    return body.read(), str(resp.get("ETag") or "")
+            except (BotoCoreError, OSError) as exc:  # urllib3's errors are OSErrors or wrapped by botocore
+                problem = _transport_problem(exc, self._endpoint_name())
+        else:
+            failure = _fail(f"cannot {what} {self.location}: the answer was cut short {RETRIES + 1} times in "
+                            f"a row ({problem}). Nothing was changed. Check the network or a proxy between "
+                            f"here and S3, and try again.")
+        raise failure
 
     def _read(self) -> Snapshot:
         got = self._get("read the state", self.key)
@@ -262,26 +284,57 @@ class S3Backend(Backend):
         return Snapshot(data, etag)
 
     def _write(self, data: bytes, expected_version: str | None, info: WriteInfo | None = None) -> str:
+        """PUT with If-Match (or If-None-Match: * for the first write) and the WriteInfo plus a write id as
+        metadata. A 412 or a lost answer is checked with one HEAD: if the object is this very write (a
+        retried PUT whose first attempt landed), the write succeeded."""
         from botocore.exceptions import ClientError
 
+        write_id = uuid.uuid4().hex
         condition = {"IfMatch": expected_version} if expected_version else {"IfNoneMatch": "*"}
         try:
             resp = self._call("write the state", "put_object", STALE_CODES | MISSING_CODES, Bucket=self.bucket,
-                              Key=self.key, Body=data,
-                              ContentType="text/yaml", **condition, **self._sse())
+                              Key=self.key, Body=data, ContentType="text/yaml",
+                              Metadata=_metadata(info, write_id), **condition, **self._sse())
+            return resp["ETag"]
         except ClientError as exc:
             code = _error_code(exc)
             # 412: the ETag changed (or, on SeaweedFS, the object vanished); 404 (AWS): it vanished;
             # 409: another conditional write to it is in progress.
-            if code in STALE_CODES or (expected_version and code in MISSING_CODES):
-                what = ("was deleted" if code in MISSING_CODES else
-                        "was created" if expected_version is None else "was changed")
-                raise StaleStateError(
-                    f"the state {self.location} {what} by someone else since dtmnb read it (another dtmnb "
-                    f"or dtm run, or a hand edit). Nothing was overwritten. Run plan again to see the "
-                    f"state as it is now.") from None
-            raise self._client_error("write the state", exc, code) from None
-        return resp["ETag"]
+            if not (code in STALE_CODES or (expected_version and code in MISSING_CODES)):
+                raise self._client_error("write the state", exc, code) from None
+            what = ("was deleted" if code in MISSING_CODES else
+                    "was created" if expected_version is None else "was changed")
+            failure: BackendError = StaleStateError(
+                f"the state {self.location} {what} by someone else since dtmnb read it (another dtmnb "
+                f"or dtm run, or a hand edit). Nothing was overwritten. Run plan again to see the "
+                f"state as it is now.")
+        except BackendError as exc:
+            if not getattr(exc, "maybe_done", False):
+                raise
+            failure = exc
+        own = self._own_write(write_id, failure)
+        if own is not None:
+            return own
+        if getattr(failure, "maybe_done", False):
+            failure = _fail(f"{failure} The write did not reach S3 (the stored state is not this run's); "
+                            f"nothing was overwritten.")
+        raise failure
+
+    def _own_write(self, write_id: str, failure: BackendError) -> str | None:
+        """The ETag of the stored state if it is the write ``write_id``, else None."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._call("check the write of", "head_object", MISSING_CODES, Bucket=self.bucket, Key=self.key)
+        except ClientError:
+            return None
+        except BackendError:
+            raise _fail(f"{failure} Checking whether this run's own earlier attempt of this write landed failed "
+                        f"too, so it is not known whether the state holds this change. Run plan to see the "
+                        f"state as it is now.") from None
+        if (head.get("Metadata") or {}).get(META_WRITE) == write_id:
+            return str(head.get("ETag") or "")
+        return None
 
     def _create_lock(self, info: LockInfo) -> bool:
         from botocore.exceptions import ClientError
@@ -300,7 +353,9 @@ class S3Backend(Backend):
         got = self._get("read the lock of", self.lock_key)
         if got is None:
             return None
-        return LockInfo.from_json(got[0], f"s3://{self.bucket}/{self.lock_key}")
+        lock = LockInfo.from_json(got[0], f"s3://{self.bucket}/{self.lock_key}")
+        self._lock_etags[lock.id] = got[1]
+        return lock
 
     def _delete_lock(self) -> None:
         from botocore.exceptions import ClientError
@@ -311,6 +366,40 @@ class S3Backend(Backend):
             if _error_code(exc) not in MISSING_CODES:
                 raise self._client_error("unlock", exc, _error_code(exc)) from None
 
+    def _delete_lock_if(self, info: LockInfo) -> bool:
+        """GET the lock, and DELETE it with If-Match on the ETag read, so a lock taken by someone else in
+        between is never removed (a server that refuses If-Match on DELETE gets a plain DELETE)."""
+        from botocore.exceptions import ClientError
+
+        current = self._read_lock()
+        if current is None or current.id != info.id:
+            return False
+        etag = self._lock_etags.get(info.id)
+        if not etag:
+            self._delete_lock()
+            return True
+        try:
+            self._call("unlock", "delete_object", MISSING_CODES | STALE_CODES | UNSUPPORTED_CODES,
+                       Bucket=self.bucket, Key=self.lock_key, IfMatch=etag)
+        except ClientError as exc:
+            code = _error_code(exc)
+            if code in STALE_CODES:  # replaced since the GET, or (SeaweedFS) gone after a retried DELETE landed
+                return self._read_lock() is None
+            if code in UNSUPPORTED_CODES:
+                self._delete_lock()
+        except BackendError as exc:
+            if not getattr(exc, "maybe_done", False):
+                raise
+            failure = exc  # the answers were lost: perhaps the DELETE landed; one GET tells
+            try:
+                after = self._read_lock()
+            except BackendError:
+                raise failure from None
+            if after is not None and after.id == info.id:
+                raise failure from None
+            return after is None
+        return True
+
     # ---- history --------------------------------------------------------------------------------
     def versioning_enabled(self) -> bool:
         resp = self._call("read the versioning setting of the bucket of", "get_bucket_versioning",
@@ -318,30 +407,115 @@ class S3Backend(Backend):
         return resp.get("Status") == "Enabled"
 
     def history(self) -> list[StateVersion]:
+        """The object's versions, newest first, each with the WriteInfo its PUT carried (one HEAD per
+        version, eight at a time; ``info`` is None for versions written without it, e.g. by dtm)."""
         if not self.versioning_enabled():
             raise HistoryUnavailableError(
                 f"bucket versioning is off for '{self.bucket}', so S3 keeps no history of {self.location}. "
                 f"Turn it on with: aws s3api put-bucket-versioning --bucket {self.bucket} "
                 f"--versioning-configuration Status=Enabled (versions are kept from then on).")
-        versions: list[StateVersion] = []
+        listed = []
         params = {"Bucket": self.bucket, "Prefix": self.key}
         while True:
             resp = self._call("list the versions of", "list_object_versions", **params)
-            for v in resp.get("Versions", []):
-                if v.get("Key") != self.key:  # Prefix also matches key.lock, key.bak, ...
-                    continue
-                modified = v.get("LastModified") or _dt.datetime.fromtimestamp(0, _dt.timezone.utc)
-                versions.append(StateVersion(str(v.get("VersionId")), modified, int(v.get("Size") or 0),
-                                             bool(v.get("IsLatest"))))
+            listed += [v for v in resp.get("Versions", []) if v.get("Key") == self.key]  # not key.lock, ...
             if not resp.get("IsTruncated"):
                 break
             params.update(KeyMarker=resp.get("NextKeyMarker"), VersionIdMarker=resp.get("NextVersionIdMarker"))
+        infos = self._write_infos([str(v.get("VersionId")) for v in listed])
+        versions = [StateVersion(str(v.get("VersionId")),
+                                 v.get("LastModified") or _dt.datetime.fromtimestamp(0, _dt.timezone.utc),
+                                 int(v.get("Size") or 0), bool(v.get("IsLatest")), infos.get(str(v.get("VersionId"))))
+                    for v in listed]
         # S3 lists a key's versions newest first; keep that order for equal timestamps.
         versions.sort(key=lambda v: (v.is_latest, v.modified), reverse=True)
         return versions
 
+    def _write_infos(self, version_ids: list[str]) -> dict[str, WriteInfo | None]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def info(version_id: str) -> WriteInfo | None:
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=self.key, VersionId=version_id)
+            except Exception:  # noqa: BLE001 - history still lists a version whose metadata cannot be read
+                return None
+            return _write_info(head.get("Metadata") or {})
+
+        if not version_ids:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(8, len(version_ids))) as pool:
+            return dict(zip(version_ids, pool.map(info, version_ids)))
+
     def read_version(self, version_id: str) -> bytes:
+        how = (f"List the versions with `dtmnb state history -f CONFIG` or dtmnb.state_history(cfg) and "
+               f"use a value of its version_id column.")
+        if not isinstance(version_id, str) or not version_id.strip():
+            raise _fail(f"{version_id!r} is not a version id of {self.location}. {how}")
         got = self._get("read a version of", self.key, VersionId=version_id)
         if got is None:
-            raise BackendError(f"there is no version '{version_id}' of {self.location}")
+            raise _fail(f"there is no version {version_id!r} of {self.location}. {how}")
         return got[0]
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+META_WRITE = "dtmnb-write"
+_META_FIELDS = (("run_id", "dtmnb-run"), ("operation", "dtmnb-operation"), ("tool", "dtmnb-tool"),
+                ("who", "dtmnb-who"))
+_META_SAFE = " !#$&'()*+,/:;=?@[]~"  # kept readable; everything else (non-ASCII, %, controls) %-encoded
+
+
+def _metadata(info: WriteInfo | None, write_id: str) -> dict[str, str]:
+    """S3 user metadata (ASCII only, 2 KB in all) for a state PUT."""
+    from urllib.parse import quote
+
+    meta = {META_WRITE: write_id}
+    if info is not None:
+        for attr, name in _META_FIELDS:
+            value = str(getattr(info, attr) or "")
+            if value:
+                meta[name] = quote(value[:300], safe=_META_SAFE)
+    return meta
+
+
+def _write_info(meta: dict) -> WriteInfo | None:
+    from urllib.parse import unquote
+
+    if "dtmnb-run" not in meta:
+        return None
+    return WriteInfo(**{attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS})
+
+
+def _fail(message: str, maybe_done: bool = False) -> BackendError:
+    """A BackendError whose message has gone through redact() (an endpoint URL may hold a password).
+    ``maybe_done``: the request may have reached S3 although it failed (a lost answer, a 5xx)."""
+    err = BackendError(redact(message))
+    err.maybe_done = maybe_done  # type: ignore[attr-defined]
+    return err
+
+
+def _transport_problem(exc, endpoint: str) -> str:
+    """A short, redacted account of a network-level failure (timeouts, lost or cut answers)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    if isinstance(exc, ReadTimeoutError) or isinstance(exc, TimeoutError):
+        return f"the S3 endpoint {endpoint} did not answer in time (after {RETRIES + 1} attempts)"
+    name = type(exc).__name__
+    return redact(f"the connection to the S3 endpoint {endpoint} failed ({name}) after {RETRIES + 1} attempts")
+
+
+def _timeouts() -> tuple[float, float]:
+    """(connect, read) timeouts in seconds: 5 and 15, or DTMNB_S3_CONNECT_TIMEOUT / DTMNB_S3_READ_TIMEOUT."""
+    import os
+
+    out = []
+    for name, default in (("DTMNB_S3_CONNECT_TIMEOUT", 5.0), ("DTMNB_S3_READ_TIMEOUT", 15.0)):
+        raw = os.environ.get(name, "").strip()
+        try:
+            value = float(raw) if raw else default
+            if not 0 < value <= 3600:
+                raise ValueError
+        except ValueError:
+            raise BackendError(f"the environment variable {name}={raw!r} is not a number of seconds "
+                               f"(0 < seconds <= 3600); unset it to use {default:g} s") from None
+        out.append(value)
+    return out[0], out[1]
