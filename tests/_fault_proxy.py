@@ -74,6 +74,7 @@ class Seen:
     query: str
     fault: str | None
     status: int | None   # what the server answered (None: not forwarded)
+    conditions: str = ""  # the conditional headers sent, e.g. "If-Match" or "If-None-Match=*"
 
 
 class FaultProxy:
@@ -139,19 +140,19 @@ class FaultProxy:
                     length = int(self.headers.get("Content-Length") or 0)
                     if length:
                         self.rfile.read(max(1, length // 2))
-                    proxy._log(method, target, parts, fault, None)
+                    proxy._log(method, target, parts, fault, None, self.headers)
                     return self._reset()
                 body = self._body()
                 if kind == "status_before":
-                    proxy._log(method, target, parts, fault, None)
+                    proxy._log(method, target, parts, fault, None, self.headers)
                     return self._send(fault.status, [("Content-Type", "application/xml")],
                                       _error_xml(fault.code, "injected by the test proxy"))
                 try:
                     status, headers, data = proxy._forward(method, self.path, dict(self.headers), body)
                 except OSError:
-                    proxy._log(method, target, parts, fault, None)
+                    proxy._log(method, target, parts, fault, None, self.headers)
                     return self._reset()
-                proxy._log(method, target, parts, fault, status)
+                proxy._log(method, target, parts, fault, status, self.headers)
                 if kind == "status_after":
                     return self._send(fault.status, [("Content-Type", "application/xml")],
                                       _error_xml(fault.code, "injected by the test proxy"))
@@ -174,7 +175,8 @@ class FaultProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
 
     # ---- used by the handler -------------------------------------------------------------------
@@ -191,9 +193,15 @@ class FaultProxy:
                     return fault
         return None
 
-    def _log(self, method, target, parts, fault, status) -> None:
+    def _log(self, method, target, parts, fault, status, headers=None) -> None:
+        conditions = []
+        for name in ("If-Match", "If-None-Match"):
+            value = (headers or {}).get(name)
+            if value is not None:
+                conditions.append(f"{name}=*" if value == "*" else name)
         with self._mutex:
-            self.seen.append(Seen(method, target, parts.path, parts.query, str(fault) if fault else None, status))
+            self.seen.append(Seen(method, target, parts.path, parts.query, str(fault) if fault else None, status,
+                                  " ".join(conditions)))
 
     def _forward(self, method: str, path: str, headers: dict, body: bytes):
         conn = http.client.HTTPConnection(*self._up, timeout=30)
@@ -219,10 +227,12 @@ class FaultProxy:
             self.faults.clear()
             self.seen.clear()
 
-    def requests(self, target: str | None = None) -> list[str]:
-        """``"GET state"``-style names of the requests seen, in order (optionally of one target)."""
+    def requests(self, target: str | None = None, conditions: bool = False) -> list[str]:
+        """``"GET state"``-style names of the requests seen, in order (optionally of one target; with
+        ``conditions``, ``"PUT state If-Match"``)."""
         with self._mutex:
-            return [f"{s.method} {s.target}" for s in self.seen if target is None or s.target == target]
+            return [f"{s.method} {s.target}" + (f" {s.conditions}" if conditions and s.conditions else "")
+                    for s in self.seen if target is None or s.target == target]
 
     def close(self) -> None:
         self.server.shutdown()

@@ -32,7 +32,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import BackendError, ConfigError, LockHeldError, StaleStateError, UnlockError
+from ..errors import BackendError, ConfigError, DtmnbError, LockHeldError, StaleStateError, UnlockError
 from ..redact import redact
 from ..schema import OptionProblem, Schema
 
@@ -229,30 +229,27 @@ class Backend:
         A lock create whose answer was lost (a retried request, a timeout) may have reached the store;
         the lock found there is then recognised as ours by its id, so a run never locks itself out."""
         info = LockInfo.new(operation, intent)
+        failure: BackendError | None = None
         try:
-            created = self._create_lock(info)
+            if self._create_lock(info):
+                self._lock = info
+                return info
         except BackendError as exc:
-            created = self._lock_is(info, exc)
-        if not created:
-            holder = self._read_lock()
-            if holder is None or holder.id != info.id:
-                raise self._held_error(holder)
-        self._lock = info
-        return info
-
-    def _lock_is(self, info: LockInfo, failure: BackendError) -> bool:
-        """After a failed create: True when the stored lock is ``info`` (the create did land), else raise
-        ``failure``, saying whether a lock of this run might have been left behind."""
+            failure = exc
         try:
-            stored = self._read_lock()
-        except BackendError:
-            raise type(failure)(redact(
-                f"{failure} It is not known whether the lock was created: if `dtmnb state lock -f CONFIG` "
-                f"shows lock id {info.id}, it is this run's; remove it with `dtmnb state unlock -f CONFIG "
-                f"{info.id}`.")) from None
-        if stored is not None and stored.id == info.id:
-            return True
-        raise failure
+            holder = self._read_lock()
+        except BackendError as exc:
+            raise BackendError(redact(
+                f"{failure or exc} It is not known whether this run's lock was created"
+                + (f" (reading the lock failed too: {exc})" if failure else "")
+                + f": if `dtmnb state lock -f CONFIG` shows lock id {info.id}, it is this run's; remove it "
+                f"with `dtmnb state unlock -f CONFIG {info.id}`.")) from None
+        if holder is not None and holder.id == info.id:  # our own create landed; its answer was lost
+            self._lock = info
+            return info
+        if failure is not None:
+            raise failure
+        raise self._held_error(holder)
 
     def _held_error(self, holder: LockInfo | None) -> LockHeldError:
         who = holder.describe() if holder else "another run (it was released just now; try again)"
@@ -295,7 +292,7 @@ class Backend:
     @contextlib.contextmanager
     def locked(self, operation: str, enabled: bool = True, intent: tuple[str, ...] = ()):
         """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike. When the body
-        failed and the unlock fails too, the body's error propagates with the UnlockError as a note."""
+        failed and the unlock fails too, the body's error propagates and says so (``.unlock_error``)."""
         if not enabled:
             yield None
             return
@@ -306,9 +303,7 @@ class Backend:
             try:
                 self.release()
             except UnlockError as unlock_error:
-                if hasattr(exc, "add_note"):
-                    exc.add_note(str(unlock_error))
-                exc.unlock_error = unlock_error  # type: ignore[attr-defined]
+                _tell_unlock_failed(exc, unlock_error)
             raise
         self.release()
 
@@ -325,6 +320,19 @@ class Backend:
             raise BackendError(f"the lock {lock_id} on {self.location} changed while it was being removed; "
                                f"nothing was removed. Look again with `dtmnb state lock -f CONFIG`.")
         return current
+
+
+def _tell_unlock_failed(exc: BaseException, unlock_error: UnlockError) -> None:
+    """Make the error that ended a locked block also say that its lock could not be removed: a dtmnb
+    error's message gets the UnlockError's text appended (people read str(error)); others get a note."""
+    exc.unlock_error = unlock_error  # type: ignore[attr-defined]
+    if isinstance(exc, DtmnbError) and exc.args:
+        exc.args = (f"{exc.args[0]} Also: {unlock_error}", *exc.args[1:])
+        problems = getattr(exc, "problems", None)
+        if isinstance(problems, list):
+            problems.append(str(unlock_error))
+    elif hasattr(exc, "add_note"):
+        exc.add_note(str(unlock_error))
 
 
 def _dead_local_holder(holder: LockInfo | None) -> str:

@@ -32,6 +32,8 @@ STALE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflic
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument", "MethodNotAllowed", "405"})
 UNSUPPORTED_CODES = frozenset({"NotImplemented", "501"})
+NOT_MODIFIED_CODES = frozenset({"304", "NotModified"})
+_NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
 RETRIES = 3  # botocore retries after the first attempt (standard mode: 4 attempts in all)
 
 
@@ -250,36 +252,45 @@ class S3Backend(Backend):
 
     # ---- primitives -----------------------------------------------------------------------------
     def _get(self, what: str, key: str, **extra) -> tuple[bytes, str] | None:
-        """GetObject -> (bytes, etag), or None when the object does not exist. A body cut short (or
-        stalled) is fetched again, up to RETRIES more times, then a BackendError says so."""
+        """GetObject -> (bytes, etag), or None when the object does not exist (_NOT_MODIFIED for a 304 to
+        ``IfNoneMatch``). A body cut short (or stalled) is fetched again, up to RETRIES more times."""
         from botocore.exceptions import BotoCoreError, ClientError
+        from urllib3.exceptions import HTTPError as Urllib3Error
 
-        problem = ""
+        stalled = False
         for _ in range(RETRIES + 1):
             try:
-                resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES, Bucket=self.bucket,
-                                  Key=key, **extra)
+                resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES | NOT_MODIFIED_CODES,
+                                  Bucket=self.bucket, Key=key, **extra)
             except ClientError as exc:
                 code = _error_code(exc)
                 if code in MISSING_CODES or ("VersionId" in extra and code in VERSION_CODES):
                     return None
+                if code in NOT_MODIFIED_CODES and "IfNoneMatch" in extra:
+                    return _NOT_MODIFIED
                 failure = self._client_error(what, exc, code)
                 break
             try:
                 with resp["Body"] as body:
                     return body.read(), str(resp.get("ETag") or "")
-            except (BotoCoreError, OSError) as exc:  # urllib3's errors are OSErrors or wrapped by botocore
-                problem = _transport_problem(exc, self._endpoint_name())
+            except (BotoCoreError, Urllib3Error, OSError) as exc:  # a body cut short or stalled
+                stalled = isinstance(exc, TimeoutError)
         else:
-            failure = _fail(f"cannot {what} {self.location}: the answer was cut short {RETRIES + 1} times in "
-                            f"a row ({problem}). Nothing was changed. Check the network or a proxy between "
-                            f"here and S3, and try again.")
+            failure = _fail(f"cannot {what} {self.location}: the answer from the S3 endpoint "
+                            f"{self._endpoint_name()} {'stalled' if stalled else 'was cut short'} "
+                            f"{RETRIES + 1} times in a row. Check the network or a proxy between here and S3, "
+                            f"and try again.")
         raise failure
 
     def _read(self) -> Snapshot:
-        got = self._get("read the state", self.key)
+        """GET the state. A re-read (the engine reads again under the lock) sends If-None-Match with the
+        ETag it has, so an unchanged state answers 304 without its body: same request count, no transfer."""
+        known = self._last if self._last is not None and self._last.version else None
+        got = self._get("read the state", self.key, **({"IfNoneMatch": known.version} if known else {}))
         if got is None:
             return Snapshot(b"", None)
+        if got is _NOT_MODIFIED and known is not None:
+            return known
         data, etag = got
         return Snapshot(data, etag)
 
@@ -494,13 +505,15 @@ def _fail(message: str, maybe_done: bool = False) -> BackendError:
 
 
 def _transport_problem(exc, endpoint: str) -> str:
-    """A short, redacted account of a network-level failure (timeouts, lost or cut answers)."""
-    from botocore.exceptions import ReadTimeoutError
+    """A short account of a network-level failure (timeouts, lost or cut answers), for people."""
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
-    if isinstance(exc, ReadTimeoutError) or isinstance(exc, TimeoutError):
-        return f"the S3 endpoint {endpoint} did not answer in time (after {RETRIES + 1} attempts)"
-    name = type(exc).__name__
-    return redact(f"the connection to the S3 endpoint {endpoint} failed ({name}) after {RETRIES + 1} attempts")
+    attempts = f"{RETRIES + 1} attempts"
+    if isinstance(exc, (ReadTimeoutError, TimeoutError)):
+        return f"the S3 endpoint {endpoint} did not answer in time ({attempts})"
+    if isinstance(exc, ConnectionClosedError):
+        return f"the S3 endpoint {endpoint} closed the connection without an answer ({attempts})"
+    return f"the connection to the S3 endpoint {endpoint} failed ({type(exc).__name__}; {attempts})"
 
 
 def _timeouts() -> tuple[float, float]:
