@@ -46,6 +46,10 @@ class Where:
     s3: object = None     # an S3Target, for the s3 backend
     key: str = ""
 
+    def name(self) -> str:
+        """What an error about this state names: the S3 key, or the state file's name."""
+        return self.key or "devstream.state"
+
     def state_bytes(self) -> bytes | None:
         if self.s3 is None:
             path = self.folder / "devstream.state"

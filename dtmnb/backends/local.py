@@ -4,12 +4,14 @@ A write (see docs/reliability.md for what is and is not guaranteed):
 
 1. takes an exclusive OS lock (``flock``) on the state file's folder, so two dtmnb writers never interleave,
    with or without ``use_lockfile``;
-2. removes temp files left by killed writers (their pid is in the name; only dead pids' files go);
+2. removes temp files left by killed writers (their pid is in the name; only dead pids' files go; taking
+   the lock does this too);
 3. writes the new bytes to a temp file and fsyncs it;
 4. checks the file still holds the version read (else StaleStateError, nothing written);
 5. keeps the current file as ``<file>.backup`` by hard link, so a writer that does not take the OS lock and
    writes in place (dtm does) in the last moment writes into the backup, not into nothing;
-6. renames the temp file over the state file, and records who wrote it in ``<file>.history.json``.
+6. records who wrote the new version in ``<file>.history.json`` (matched to versions by sha256);
+7. renames the temp file over the state file: from here on the write is done, and no temp file is left.
 """
 from __future__ import annotations
 
@@ -122,13 +124,13 @@ class LocalBackend(Backend):
                         raise self._stale()
                     if current.exists:
                         self._keep_backup(current.data)
+                    self._record(info, data, current)  # before the rename: a kill leaves no temp file behind it
                     os.replace(tmp, self.path)
                 except BaseException:
                     with contextlib.suppress(OSError):
                         os.unlink(tmp)
                     raise
                 _fsync_folder(self.path.parent)
-                self._record(info, data, current)
         except OSError as exc:
             raise BackendError(f"cannot write the state file {self.path}: {exc.strerror or exc}") from None
         return _version(data)
@@ -187,7 +189,7 @@ class LocalBackend(Backend):
     def sweep_temp_files(self) -> list[Path]:
         """Remove temp files that killed writers left beside the state (``.<file>*.tmp``); returns them.
         A file whose pid still runs on this machine is left alone; files of other machines (or of a reused
-        pid) only once they are a day old. Run by the first write of each backend object."""
+        pid) only once they are a day old. Run when a backend object first locks or writes."""
         removed = []
         prefix = f".{self.path.name}"
         try:
@@ -241,6 +243,9 @@ class LocalBackend(Backend):
         """Write the lock's content to a temp file, then hard-link it as ``<file>.lock``: the link is
         atomic and fails if a lock exists, and a killed process never leaves a half-written lock."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._swept:
+            self.sweep_temp_files()
+            self._swept = True
         tmp = self._temp_file(self.lock_path, info.to_json())
         try:
             os.link(tmp, self.lock_path)
