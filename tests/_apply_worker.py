@@ -8,7 +8,9 @@ lines go to stdout too and are ignored by the test.
 
 The ``local-file`` plugin is wrapped so that each create appends ``<tool key> <pid>`` to the job's
 ``log`` file (O_APPEND: lines from several processes never mix). With ``hold``, the first create prints
-``@@ {"holding": ...}`` and waits for the line ``release`` before it goes on (a handshake instead of a sleep).
+``@@ {"holding": ...}`` and waits for the line ``release`` before it goes on (a handshake instead of a sleep);
+with ``announce``, each create prints ``@@ {"created": path}`` once its file is written; with
+``pause_replace: n``, the n-th rename of a backend temp file waits (see ``pausing_replace``).
 """
 from __future__ import annotations
 
@@ -47,9 +49,26 @@ def main() -> None:
                 os.write(fd, f"{options['path']} {os.getpid()}\n".encode())
             finally:
                 os.close(fd)
+            if job.get("announce"):
+                say(created=options["path"])
             return resource
 
     register_plugin("local-file", CountingFile, clobber=True)
+
+    real_replace = os.replace
+
+    def pausing_replace(src, dst, *args, **kwargs):
+        """With ``pause_replace: n``: the n-th rename of a backend temp file (``.devstream.state*``, into the
+        state, its backup or its history) announces itself and waits for a line, so the test kills the
+        process inside the state write with its temp file on disk."""
+        if job.get("pause_replace") and os.path.basename(str(src)).startswith(".devstream.state"):
+            job["replaces"] = job.get("replaces", 0) + 1
+            if job["replaces"] == job["pause_replace"]:
+                say(pausing=os.path.basename(str(src)))
+                sys.stdin.readline()
+        return real_replace(src, dst, *args, **kwargs)
+
+    os.replace = pausing_replace
     say(ready=os.getpid())
     for line in sys.stdin:
         if not line.strip():

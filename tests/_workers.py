@@ -46,9 +46,9 @@ class Worker:
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
 
-    def job(self, config: Path, log: Path, hold: bool = False) -> None:
-        """Load ``config`` and wait, ready for ``go()``."""
-        self.send(json.dumps({"config": str(config), "log": str(log), "hold": hold}))
+    def job(self, config: Path, log: Path, **options) -> None:
+        """Load ``config`` and wait, ready for ``go()`` (options: hold, announce, pause_replace)."""
+        self.send(json.dumps({"config": str(config), "log": str(log), **options}))
         self.expect("loaded")
 
     def go(self) -> None:

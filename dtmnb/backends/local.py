@@ -148,10 +148,11 @@ class LocalBackend(Backend):
             return
         try:
             os.replace(link, self.backup_path)
-        except BaseException:
+        finally:
+            # rename() does nothing when both names are links to one file already (a write killed
+            # between this link and its rename leaves the backup linked to the state): drop the spare name
             with contextlib.suppress(OSError):
                 os.unlink(link)
-            raise
 
     def _temp_name(self, target: Path) -> Path:
         return target.with_name(f".{target.name}.{os.getpid()}-{_HOST}.{uuid.uuid4().hex[:12]}.tmp")
