@@ -10,7 +10,10 @@ picks requests by method and object ("state", "lock") and breaks them in one of 
 - ``delay``: forward, then answer only after ``delay`` seconds (past the client's read timeout);
 - ``truncate``: forward, then send the headers and half of the body, and close;
 - ``reset_before``: read part of the request body, then reset the connection (RST): the server never acted;
-- ``reset_after``: forward, then reset the connection.
+- ``reset_after``: forward, then reset the connection;
+- ``pass``: forward unchanged (with ``hook``: run it first, e.g. to let someone else act in between).
+
+A fault's ``hook`` (if any) runs just before the request is forwarded.
 """
 from __future__ import annotations
 
@@ -19,11 +22,12 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-KINDS = ("status_before", "status_after", "drop", "delay", "truncate", "reset_before", "reset_after")
+KINDS = ("status_before", "status_after", "drop", "delay", "truncate", "reset_before", "reset_after", "pass")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 
 
@@ -44,6 +48,7 @@ class Fault:
     status: int = 503
     code: str = "SlowDown"
     delay: float = 2.0
+    hook: Callable[[], None] | None = None
     matched: int = field(default=0, init=False)
     fired: int = field(default=0, init=False)
 
@@ -147,6 +152,8 @@ class FaultProxy:
                     proxy._log(method, target, parts, fault, None, self.headers)
                     return self._send(fault.status, [("Content-Type", "application/xml")],
                                       _error_xml(fault.code, "injected by the test proxy"))
+                if fault is not None and fault.hook is not None:
+                    fault.hook()
                 try:
                     status, headers, data = proxy._forward(method, self.path, dict(self.headers), body)
                 except OSError:

@@ -154,13 +154,20 @@ def test_concurrent_applies_without_the_lock_lose_nothing(request, pools, tmp_pa
     assert seen["applied"] >= 1
 
 
-def test_a_held_lock_stops_every_contender(pools, tmp_path):
+@pytest.mark.parametrize("kind", ["local", "weed", "moto"])
+def test_a_held_lock_stops_every_contender(request, pools, tmp_path, kind, s3_env):
     """The holder is paused inside its first change (a handshake, not a sleep) until every contender has
-    met the lock: each gets LockHeldError naming the holder's lock; then the holder finishes."""
-    workers = pools("local")
-    config = write_config(tmp_path, K)
-    log = tmp_path / "creates.log"
-    where = Where(tmp_path)
+    met the lock: each gets LockHeldError naming the holder's lock, at once; then the holder finishes."""
+    s3 = None
+    if kind != "local":
+        from ._fixtures_s3 import S3Target, _prepare
+
+        server = request.getfixturevalue(f"{kind}_s3")
+        _prepare(server)
+        s3 = S3Target(server, kind, server.endpoint)
+    workers = pools("local" if s3 is None else "s3", s3)
+    config, where = _trial_setup(tmp_path, 0, "local" if s3 is None else "s3", s3, True)
+    log = config.parent / "creates.log"
     holder, *contenders = workers
     holder.job(config, log, hold=True)
     holder.go()
@@ -172,8 +179,8 @@ def test_a_held_lock_stops_every_contender(pools, tmp_path):
         w.go()
     outcomes = [w.expect("outcome") for w in contenders]
     assert all(o.get("error") == "LockHeldError" and o["lock"] == lock["id"] for o in outcomes), outcomes
-    assert all(lock["who"] in o["message"] for o in outcomes)
+    assert all(lock["who"] in o["message"] and "Wait for that run to finish" in o["message"] for o in outcomes)
     holder.send("release")
     assert _classify(holder.expect("outcome")) == "applied"
     assert where.entries() == tool_keys(K) and where.lock() is None
-    assert set(_creates(log).values()) == {1}
+    assert _creates(log) == Counter({f"out/f{i:03d}.txt": 1 for i in range(K)})

@@ -46,6 +46,7 @@ ALWAYS = {
     "500-after": dict(kind="status_after", status=500, code="InternalError"),
     "drop-after": dict(kind="drop"),
     "reset-after": dict(kind="reset_after"),
+    "truncate": dict(kind="truncate"),
 }
 
 
@@ -213,3 +214,21 @@ def test_random_faults_on_every_request_never_lose_or_stick(proxy_to, tmp_path, 
             _converges(cfg, where, 4, label)
         proxy.clear()
         assert dtmnb.plan(cfg).empty
+
+
+@pytest.mark.parametrize("target", ["plan-get", "lock-put"])
+def test_a_server_that_never_answers_in_time_is_a_clear_error(proxy_to, tmp_path, target):
+    """Every attempt outlives the read timeout (DTMNB_S3_READ_TIMEOUT, 1 s here): the run stops after
+    botocore's attempts with 'did not answer in time', and leaves no lock of its own."""
+    s3, proxy = proxy_to("moto")
+    method, obj, skip = TARGETS[target]
+    cfg, where = _setup(tmp_path, s3, proxy)
+    proxy.add(Fault("delay", method=method, target=obj, skip=skip, times=0, delay=1.5))
+    result, error = _apply(cfg)
+    proxy.clear()
+    if target == "plan-get":
+        assert error is not None and "did not answer in time (4 attempts)" in str(error), error
+        assert where.entries() == [] and where.lock() is None
+    else:  # the first attempt created the lock: recognised by its id, and the run went on
+        _check_outcome(where, cfg, result, error, K, target)
+    _converges(cfg, where, K, target)

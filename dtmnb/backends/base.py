@@ -235,21 +235,25 @@ class Backend:
                 self._lock = info
                 return info
         except BackendError as exc:
+            if not getattr(exc, "maybe_done", False):  # it surely did not reach the store
+                raise
             failure = exc
         try:
             holder = self._read_lock()
         except BackendError as exc:
-            raise BackendError(redact(
+            unknown = BackendError(redact(
                 f"{failure or exc} It is not known whether this run's lock was created"
                 + (f" (reading the lock failed too: {exc})" if failure else "")
                 + f": if `dtmnb state lock -f CONFIG` shows lock id {info.id}, it is this run's; remove it "
-                f"with `dtmnb state unlock -f CONFIG {info.id}`.")) from None
-        if holder is not None and holder.id == info.id:  # our own create landed; its answer was lost
-            self._lock = info
-            return info
-        if failure is not None:
-            raise failure
-        raise self._held_error(holder)
+                f"with `dtmnb state unlock -f CONFIG {info.id}`."))
+        else:
+            if holder is not None and holder.id == info.id:  # our own create landed; its answer was lost
+                self._lock = info
+                return info
+            if failure is not None:
+                raise failure
+            raise self._held_error(holder)
+        raise unknown  # outside the except block: nothing chained
 
     def _held_error(self, holder: LockInfo | None) -> LockHeldError:
         who = holder.describe() if holder else "another run (it was released just now; try again)"
@@ -267,18 +271,19 @@ class Backend:
         mine = self._lock
         if mine is None:
             return
+        self._lock = None
         try:
             self._delete_lock_if(mine)
+            return
         except UnlockError:
             raise
         except BackendError as exc:
-            raise UnlockError(redact(
+            failure = UnlockError(redact(
                 f"cannot remove the lock {mine.id} of {self.location}: {exc} The lock is only a marker: "
                 f"the state is not affected, and every state write this run reported is stored. Other runs "
                 f"are blocked until the lock is removed with `dtmnb state unlock -f CONFIG {mine.id}` or "
-                f"dtmnb.force_unlock(cfg, '{mine.id}')."), mine.id, self.location) from None
-        finally:
-            self._lock = None
+                f"dtmnb.force_unlock(cfg, '{mine.id}')."), mine.id, self.location)
+        raise failure  # outside the except block: nothing chained
 
     def _delete_lock_if(self, info: LockInfo) -> bool:
         """Delete the lock only if it is still ``info`` (by id); True when deleted. Backends that can

@@ -30,7 +30,7 @@ CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DE
                     "'profile'.")
 STALE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument", "MethodNotAllowed", "405"})
+VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument", "InvalidRequest", "400", "MethodNotAllowed", "405"})
 UNSUPPORTED_CODES = frozenset({"NotImplemented", "501"})
 NOT_MODIFIED_CODES = frozenset({"304", "NotModified"})
 _NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
@@ -179,8 +179,8 @@ class S3Backend(Backend):
         A BackendError whose request may have reached S3 (5xx, timeouts, lost answers after botocore's
         retries) has ``maybe_done = True``."""
         from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
-                                         EndpointConnectionError, NoCredentialsError, NoRegionError,
-                                         PartialCredentialsError, ParamValidationError)
+                                         EndpointConnectionError, HTTPClientError, NoCredentialsError,
+                                         NoRegionError, ParamValidationError, PartialCredentialsError)
 
         client = self.client
         prefix = f"cannot {what} {self.location}"
@@ -204,8 +204,10 @@ class S3Backend(Backend):
             failure = _fail(f"{prefix}: no region; set state option 'region'")
         except ParamValidationError:
             failure = _fail(f"{prefix}: a request parameter is not valid ({', '.join(sorted(params))})")
-        except BotoCoreError as exc:
+        except HTTPClientError as exc:  # sent, but the answer was lost, late or cut: it may have acted
             failure = _fail(f"{prefix}: {_transport_problem(exc, self._endpoint_name())}", maybe_done=True)
+        except BotoCoreError as exc:  # never sent (a bad endpoint URL, ...)
+            failure = _fail(f"{prefix}: {exc}. Check the state option 'endpoint' and AWS_ENDPOINT_URL_S3.")
         raise failure  # outside the except blocks, so no botocore error (with the endpoint URL) is chained
 
     def _client_error(self, what: str, exc, code: str) -> BackendError:
