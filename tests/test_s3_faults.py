@@ -20,16 +20,18 @@ from ._fault_proxy import Fault, FaultProxy
 from ._fixtures_s3 import VERSIONED_BUCKET
 from ._reliability import Where, tool_keys, write_config
 
-K = 3  # changes per apply: the lock PUT, the state GETs, the first and the last state PUT are all distinct
+K = 4  # tools; the state starts with the first, so an apply makes 3 changes (create-put: 4, from no state)
 TARGETS = {  # name -> (method, object, skip): which request of an apply is hit
     "lock-put": ("PUT", "lock", 0),
     "plan-get": ("GET", "state", 0),
-    "locked-get": ("GET", "state", 1),
-    "first-put": ("PUT", "state", 0),
-    "last-put": ("PUT", "state", K - 1),
+    "locked-get": ("GET", "state", 1),      # the re-read under the lock (If-None-Match: 304, no body)
+    "create-put": ("PUT", "state", 0),      # the first write of a new state (If-None-Match: *)
+    "first-put": ("PUT", "state", 0),       # If-Match
+    "last-put": ("PUT", "state", K - 2),
     "unlock-get": ("GET", "lock", 0),
     "unlock-delete": ("DELETE", "lock", 0),
 }
+WITH_BODY = ("plan-get", "unlock-get")  # answers a truncation can cut
 ONCE = {  # name -> Fault kwargs
     "503-slowdown-before": dict(kind="status_before", status=503, code="SlowDown"),
     "503-slowdown-after": dict(kind="status_after", status=503, code="SlowDown"),
@@ -60,7 +62,7 @@ FULL = os.environ.get("DTMNB_TRIALS_FAULT_MATRIX", "").strip().lower() == "full"
 def _combos(faults: dict, weed_faults, targets) -> list:
     return [pytest.param(server, f, t, id=f"{server}-{f}-{t}")
             for server in ("moto", "weed") for f in faults for t in targets
-            if (f != "truncate" or TARGETS[t][0] == "GET")          # only a GET's answer has a body to cut
+            if (f != "truncate" or t in WITH_BODY)
             and (server == "moto" or FULL or f in weed_faults)]
 
 
@@ -85,10 +87,32 @@ def proxy_to(request, s3_env, monkeypatch):
         proxy.close()
 
 
-def _setup(tmp_path, target, proxy, k: int = K):
+_SEED: dict = {}
+
+
+def _seed(target, tmp_path) -> tuple[bytes, bytes]:
+    """The state bytes (and the file) of an apply of the first tool, made once per server."""
+    if target.kind not in _SEED:
+        folder = tmp_path / "seed"
+        key = f"faults/seed-{uuid.uuid4().hex[:12]}/devstream.state"
+        cfg = dtmnb.load_config(write_config(folder, 1, backend="s3", endpoint=target.endpoint, key=key,
+                                             region=target.region))
+        dtmnb.apply(cfg, auto_approve=True)
+        _SEED[target.kind] = (Where(folder, target, key).state_bytes(), (folder / "out" / "f000.txt").read_bytes())
+    return _SEED[target.kind]
+
+
+def _setup(tmp_path, target, proxy, k: int = K, seeded: bool = True):
+    """A config of ``k`` local-file tools on S3 through the proxy; ``seeded``: the state already records
+    the first tool (so the plan's GET has a body and every state PUT is If-Match)."""
     key = f"faults/{uuid.uuid4().hex[:12]}/devstream.state"
     cfg = dtmnb.load_config(write_config(tmp_path, k, backend="s3", endpoint=proxy.endpoint, key=key,
                                          region=target.region))
+    if seeded:
+        state, file = _seed(target, tmp_path)
+        target.client().put_object(Bucket=VERSIONED_BUCKET, Key=key, Body=state)
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "f000.txt").write_bytes(file)
     return cfg, Where(tmp_path, target, key)
 
 
@@ -146,7 +170,7 @@ def _converges(cfg, where: Where, k: int, label: str) -> None:
 def test_one_fault_on_one_request_is_absorbed(proxy_to, tmp_path, server, fault, target):
     s3, proxy = proxy_to(server)
     method, obj, skip = TARGETS[target]
-    cfg, where = _setup(tmp_path, s3, proxy)
+    cfg, where = _setup(tmp_path, s3, proxy, seeded=target != "create-put")
     injected = Fault(method=method, target=obj, skip=skip, times=1, **ONCE[fault])
     proxy.add(injected)
     result, error = _apply(cfg)
@@ -164,7 +188,7 @@ def test_a_request_that_always_fails_ends_clearly(proxy_to, tmp_path, server, fa
     landed, recognises it and converges); no lock of this run is left unless the error names it."""
     s3, proxy = proxy_to(server)
     method, obj, skip = TARGETS[target]
-    cfg, where = _setup(tmp_path, s3, proxy)
+    cfg, where = _setup(tmp_path, s3, proxy, seeded=target != "create-put")
     injected = Fault(method=method, target=obj, skip=skip, times=0, **ALWAYS[fault])
     proxy.add(injected)
     result, error = _apply(cfg)
@@ -176,9 +200,9 @@ def test_a_request_that_always_fails_ends_clearly(proxy_to, tmp_path, server, fa
         if target == "unlock-get" or target == "unlock-delete":
             assert isinstance(error, UnlockError) and "every state write this run reported is stored" in str(error)
             assert error.lock_id and error.location == f"s3://{VERSIONED_BUCKET}/{where.key}"
-        elif target in ("first-put", "last-put"):
+        elif target in ("create-put", "first-put", "last-put"):
             assert error is None
-            saved = tool_keys(K)[:0 if target == "first-put" else K - 1]
+            saved = tool_keys(K)[:{"create-put": 0, "first-put": 1, "last-put": K - 1}[target]]
             assert where.entries() == saved, label
             row = result.set_index("key").loc[tool_keys(K)[len(saved)]]
             assert row["status"] == "failed" and "could not be saved" in row["error"], label
@@ -195,23 +219,23 @@ def test_random_faults_on_every_request_never_lose_or_stick(proxy_to, tmp_path, 
     rng, seed = _trials.rng("faults")
     kinds = list(ONCE.values())
     for trial in range(_trials.trials("faults", 4)):
-        cfg, where = _setup(tmp_path / f"t{trial}", s3, proxy, k=4)
+        cfg, where = _setup(tmp_path / f"t{trial}", s3, proxy, seeded=rng.random() < 0.5)
         for round_ in range(8):
             proxy.clear()
             for _ in range(rng.randint(1, 3)):
-                method, obj, skip = rng.choice(list(TARGETS.values()))
+                name = rng.choice(list(TARGETS))
+                method, obj, skip = TARGETS[name]
                 spec = dict(rng.choice(kinds))
-                if spec["kind"] == "truncate" and method != "GET":
+                if spec["kind"] == "truncate" and name not in WITH_BODY:
                     spec = dict(kind="drop")
                 proxy.add(Fault(method=method, target=obj, skip=skip, times=rng.randint(1, 5), **spec))
             result, error = _apply(cfg)
             label = f"{seed} trial {trial} round {round_} {s3.kind}: {[str(f) for f in proxy.faults]}"
             proxy.clear()
-            if _check_outcome(where, cfg, result, error, 4, label):
+            if _check_outcome(where, cfg, result, error, K, label):
                 break
         else:
-            proxy.clear()
-            _converges(cfg, where, 4, label)
+            _converges(cfg, where, K, label)
         proxy.clear()
         assert dtmnb.plan(cfg).empty
 
@@ -228,7 +252,7 @@ def test_a_server_that_never_answers_in_time_is_a_clear_error(proxy_to, tmp_path
     proxy.clear()
     if target == "plan-get":
         assert error is not None and "did not answer in time (4 attempts)" in str(error), error
-        assert where.entries() == [] and where.lock() is None
+        assert where.entries() == tool_keys(1) and where.lock() is None
     else:  # the first attempt created the lock: recognised by its id, and the run went on
         _check_outcome(where, cfg, result, error, K, target)
     _converges(cfg, where, K, target)
