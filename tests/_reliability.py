@@ -12,7 +12,7 @@ from ._fixtures_s3 import VERSIONED_BUCKET
 def tools_yaml(k: int, chained: bool = False, content: str = "hello") -> str:
     lines = ["tools:"]
     for i in range(k):
-        lines += [f"- name: local-file", f"  instanceID: f{i:03d}",
+        lines += ["- name: local-file", f"  instanceID: f{i:03d}",
                   f"  options: {{path: out/f{i:03d}.txt, content: '{content} {i}'}}"]
         if chained and i:
             lines.append(f"  dependsOn: [local-file.f{i - 1:03d}]")

@@ -37,7 +37,7 @@ class Worker:
         try:
             message = self._lines.get(timeout=timeout)
         except queue.Empty:
-            raise AssertionError(f"worker {self.proc.pid}: no '{key}' within {timeout:.0f} s\n{self.stderr()}")
+            raise AssertionError(f"worker {self.proc.pid}: no '{key}' within {timeout:.0f} s\n{self.stderr()}") from None
         if message is None or key not in message:
             raise AssertionError(f"worker {self.proc.pid}: expected '{key}', got {message!r}\n{self.stderr()}")
         return message[key]

@@ -508,90 +508,29 @@ def test_engine_history_and_diff_over_s3(s3_target, recorder, tmp_path):
 
 
 # ---- transient errors: retried within a bounded budget -----------------------------------------
-class _FlakyS3Proxy:
-    """An HTTP proxy on 127.0.0.1 in front of a real S3 server that answers the first ``failures``
-    requests with 503 SlowDown (S3's throttling reply), then forwards everything."""
-
-    def __init__(self, upstream: str, failures: int):
-        import http.client
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import urlsplit
-
-        proxy = self
-        self.failures, self.seen = failures, 0
-        up = urlsplit(upstream)
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                proxy.seen += 1
-                if proxy.seen <= proxy.failures:
-                    payload = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
-                               b"<Message>Please reduce your request rate.</Message></Error>")
-                    self.send_response(503)
-                    self.send_header("Content-Type", "application/xml")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=10)
-                conn.request(self.command, self.path, body=body, headers=dict(self.headers))
-                resp = conn.getresponse()
-                data = resp.read()
-                self.send_response(resp.status)
-                for name, value in resp.getheaders():
-                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                conn.close()
-
-            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_throttling_is_retried_then_succeeds(moto_s3, s3_env):
-    """moto does not check signatures, so the proxy can forward signed requests unchanged."""
-    from dtmnb.backends.s3 import S3Backend
-
+    from ._fault_proxy import Fault, FaultProxy
     from ._fixtures_s3 import _prepare
 
     _prepare(moto_s3)
-    proxy = _FlakyS3Proxy(moto_s3.endpoint, failures=2)
-    try:
-        backend = S3Backend(VERSIONED_BUCKET, "ap-southeast-1", f"retry/{uuid.uuid4().hex[:8]}/s", endpoint=proxy.endpoint)
+    with FaultProxy(moto_s3.endpoint) as proxy:
+        proxy.add(Fault("status_before", status=503, code="SlowDown", times=2))
+        backend = S3Backend(VERSIONED_BUCKET, "ap-southeast-1", f"retry/{uuid.uuid4().hex[:8]}/s",
+                            endpoint=proxy.endpoint)
         assert backend.read().data == b""
-        assert proxy.seen == 3               # two throttled answers, then the real one
-    finally:
-        proxy.close()
+        assert len(proxy.seen) == 3               # two throttled answers, then the real one
 
 
 def test_persistent_throttling_fails_fast_with_a_clear_error(moto_s3, s3_env):
-    from dtmnb.backends.s3 import S3Backend
+    from ._fault_proxy import Fault, FaultProxy
 
-    proxy = _FlakyS3Proxy(moto_s3.endpoint, failures=10**6)
-    try:
+    with FaultProxy(moto_s3.endpoint) as proxy:
+        proxy.add(Fault("status_before", status=503, code="SlowDown", times=0))
         backend = S3Backend(VERSIONED_BUCKET, "ap-southeast-1", "retry/never", endpoint=proxy.endpoint)
         with pytest.raises(BackendError) as err:
             backend.read()
-        assert proxy.seen == 4               # a bounded budget: the request and 3 retries (botocore's max_attempts)
-        assert "SlowDown" in str(err.value) or "503" in str(err.value)
-    finally:
-        proxy.close()
+        assert len(proxy.seen) == 4           # a bounded budget: the request and 3 retries (botocore's max_attempts)
+        assert "S3 answered SlowDown" in str(err.value) and "(after 4 attempts)" in str(err.value)
 
 
 # ---- who wrote each version (S3 object metadata on the PUT itself) ----------------------------------

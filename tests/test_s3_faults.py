@@ -150,7 +150,7 @@ def _check_outcome(where: Where, cfg, result, error, k: int, label: str) -> bool
         return False
     assert lock is None, (label, "a stuck lock after a run that reported no error", lock)
     failed = [(r.key, r.status, r.error) for r in result.itertuples() if r.status != "succeeded"]
-    for key, status, text in failed:
+    for _key, status, text in failed:
         assert status in ("failed", "skipped") and text and "internal error" not in text.lower(), (label, failed)
     if failed:
         return False

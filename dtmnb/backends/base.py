@@ -32,7 +32,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import BackendError, ConfigError, DtmnbError, LockHeldError, StaleStateError, UnlockError
+from ..errors import BackendError, ConfigError, DtmnbError, LockHeldError, UnlockError
 from ..redact import redact
 from ..schema import OptionProblem, Schema
 

@@ -191,7 +191,7 @@ class LocalBackend(Backend):
         """Remove temp files that killed writers left beside the state (``.<file>*.tmp``); returns them.
         A file whose pid still runs on this machine is left alone; files of other machines (or of a reused
         pid) only once they are a day old. Run when a backend object first locks or writes."""
-        removed = []
+        removed: list[Path] = []
         prefix = f".{self.path.name}"
         try:
             entries = list(os.scandir(self.path.parent))

@@ -460,8 +460,8 @@ class S3Backend(Backend):
             return dict(zip(version_ids, pool.map(info, version_ids)))
 
     def read_version(self, version_id: str) -> bytes:
-        how = (f"List the versions with `dtmnb state history -f CONFIG` or dtmnb.state_history(cfg) and "
-               f"use a value of its version_id column.")
+        how = ("List the versions with `dtmnb state history -f CONFIG` or dtmnb.state_history(cfg) and "
+               "use a value of its version_id column.")
         if not isinstance(version_id, str) or not version_id.strip():
             raise _fail(f"{version_id!r} is not a version id of {self.location}. {how}")
         got = self._get("read a version of", self.key, VersionId=version_id)
