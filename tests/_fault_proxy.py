@@ -91,6 +91,7 @@ class FaultProxy:
         self.lock_suffix = lock_suffix
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
+        self.hook_errors: list[Exception] = []
         self._mutex = threading.Lock()
         proxy = self
 
@@ -153,7 +154,10 @@ class FaultProxy:
                     return self._send(fault.status, [("Content-Type", "application/xml")],
                                       _error_xml(fault.code, "injected by the test proxy"))
                 if fault is not None and fault.hook is not None:
-                    fault.hook()
+                    try:
+                        fault.hook()
+                    except Exception as exc:  # noqa: BLE001 - the test looks at hook_errors
+                        proxy.hook_errors.append(exc)
                 try:
                     status, headers, data = proxy._forward(method, self.path, dict(self.headers), body)
                 except OSError:

@@ -577,17 +577,18 @@ def test_lock_replaced_between_the_check_and_the_delete_stays(s3_target):
         taken = {}
 
         def someone_else_takes_over():
-            other.force_unlock(mine.lock_info.id)
+            other.force_unlock(taken["mine"].id)
             taken["lock"] = other.acquire("apply")
 
         proxy.add(Fault("pass", method="DELETE", target="lock", hook=someone_else_takes_over))
-        mine.acquire("apply")
+        taken["mine"] = mine.acquire("apply")
         mine.release()
         # the DELETE is refused (412), and one more GET tells "replaced" from "already gone"
         assert proxy.requests(conditions=True) == ["PUT lock If-None-Match=*", "GET lock", "DELETE lock If-Match",
                                                    "GET lock"]
         assert [s.status for s in proxy.seen][2] == 412
         assert other.current_lock() == taken["lock"] and mine.lock_info is None
+        assert proxy.hook_errors == []
     finally:
         proxy.close()
 

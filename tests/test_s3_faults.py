@@ -256,3 +256,20 @@ def test_a_server_that_never_answers_in_time_is_a_clear_error(proxy_to, tmp_path
     else:  # the first attempt created the lock: recognised by its id, and the run went on
         _check_outcome(where, cfg, result, error, K, target)
     _converges(cfg, where, K, target)
+
+
+@pytest.mark.parametrize("server", ["moto", "weed"])
+def test_a_lock_whose_fate_cannot_be_read_is_removed_not_left(proxy_to, tmp_path, server):
+    """The lock PUT lands but its answer is lost, and every lock GET fails: the run cannot tell whether it
+    holds the lock, so it removes its own lock by a DELETE conditional on that lock's ETag, and says so."""
+    s3, proxy = proxy_to(server)
+    cfg, where = _setup(tmp_path, s3, proxy)
+    proxy.add(Fault("drop", method="PUT", target="lock"),
+              Fault("status_before", method="GET", target="lock", times=0, status=500, code="InternalError"))
+    result, error = _apply(cfg)
+    requests = proxy.requests(conditions=True)
+    proxy.clear()
+    assert error is not None and "This run holds no lock" in str(error) and "nothing was changed" in str(error)
+    assert requests[-1] == "DELETE lock If-Match", requests
+    assert where.lock() is None and where.entries() == tool_keys(1)
+    _converges(cfg, where, K, server)

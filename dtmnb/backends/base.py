@@ -241,11 +241,17 @@ class Backend:
         try:
             holder = self._read_lock()
         except BackendError as exc:
-            unknown = BackendError(redact(
-                f"{failure or exc} It is not known whether this run's lock was created"
-                + (f" (reading the lock failed too: {exc})" if failure else "")
-                + f": if `dtmnb state lock -f CONFIG` shows lock id {info.id}, it is this run's; remove it "
-                f"with `dtmnb state unlock -f CONFIG {info.id}`."))
+            first = failure or exc
+            also = f" (reading the lock failed too: {exc})" if failure else ""
+            if self._abandon_lock(info):
+                unknown = BackendError(redact(
+                    f"{first}{also} This run holds no lock (if its lock was created, it has been removed "
+                    f"again); nothing was changed. Try again."))
+            else:
+                unknown = BackendError(redact(
+                    f"{first} It is not known whether this run's lock was created{also}: if `dtmnb state "
+                    f"lock -f CONFIG` shows lock id {info.id}, it is this run's; remove it with `dtmnb state "
+                    f"unlock -f CONFIG {info.id}`."))
         else:
             if holder is not None and holder.id == info.id:  # our own create landed; its answer was lost
                 self._lock = info
@@ -254,6 +260,11 @@ class Backend:
                 raise failure
             raise self._held_error(holder)
         raise unknown  # outside the except block: nothing chained
+
+    def _abandon_lock(self, info: LockInfo) -> bool:
+        """After a lock create whose outcome is unknown: remove the lock if (and only if) it is ``info``,
+        without needing to read it. True when this run surely holds no lock now. Default: cannot."""
+        return False
 
     def _held_error(self, holder: LockInfo | None) -> LockHeldError:
         who = holder.describe() if holder else "another run (it was released just now; try again)"

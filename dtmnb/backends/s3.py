@@ -13,6 +13,7 @@ boto3 is imported inside this module's functions only.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import uuid
 from dataclasses import replace
 
@@ -360,6 +361,23 @@ class S3Backend(Backend):
             if code in STALE_CODES:
                 return False
             raise self._client_error("lock", exc, code) from None
+        return True
+
+    def _abandon_lock(self, info: LockInfo) -> bool:
+        """DELETE the lock with If-Match on the ETag our lock would have: S3's ETag of a single PUT
+        without KMS is the MD5 of its bytes, so this removes our own lock and never someone else's."""
+        from botocore.exceptions import ClientError
+
+        if self.kms_key_id:
+            return False
+        etag = '"' + hashlib.md5(info.to_json(), usedforsecurity=False).hexdigest() + '"'
+        try:
+            self._call("unlock", "delete_object", MISSING_CODES | STALE_CODES, Bucket=self.bucket,
+                       Key=self.lock_key, IfMatch=etag)
+        except ClientError:
+            return True   # 404: no lock; 412: the lock there is not ours (or none, on SeaweedFS)
+        except BackendError:
+            return False
         return True
 
     def _read_lock(self) -> LockInfo | None:
