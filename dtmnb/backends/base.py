@@ -256,7 +256,7 @@ class Backend:
             if holder is not None and holder.id == info.id:  # our own create landed; its answer was lost
                 self._lock = info
                 return info
-            if failure is not None:
+            if failure is not None and holder is None:
                 raise failure
             raise self._held_error(holder)
         raise unknown  # outside the except block: nothing chained

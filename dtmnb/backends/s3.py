@@ -21,54 +21,16 @@ from ..errors import BackendError, HistoryUnavailableError, StaleStateError, mis
 from ..redact import redact
 from ..schema import Option, OptionProblem, Schema
 from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo
+from .s3_calls import (CREDENTIALS_HELP, MISSING_CODES, NOT_MODIFIED_CODES, RETRIES, STALE_CODES,
+                       UNSUPPORTED_CODES, VERSION_CODES, boto3_session, call, client_error, error_code, fail,
+                       timeouts)
+
+_NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
 
 REQUIRED = ("bucket", "region", "key")
 # Options that would put a credential into a config file; refused with a pointer to boto3's chain.
 CREDENTIAL_OPTIONS = ("access_key", "secret_key", "aws_access_key_id", "aws_secret_access_key",
                       "token", "session_token", "aws_session_token")
-CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DEFAULT_REGION) in the "
-                    "environment, or name a profile from ~/.aws/config with AWS_PROFILE or the state option "
-                    "'profile'.")
-STALE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
-MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument", "InvalidRequest", "400", "MethodNotAllowed", "405"})
-UNSUPPORTED_CODES = frozenset({"NotImplemented", "501"})
-NOT_MODIFIED_CODES = frozenset({"304", "NotModified"})
-_NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
-RETRIES = 3  # botocore retries after the first attempt (standard mode: 4 attempts in all)
-
-
-_loader = None
-
-
-def boto3_session(profile: str | None = None, region: str | None = None, env_profile: bool = True):
-    """A new boto3 Session (fresh credentials from the environment each time) sharing one botocore
-    data loader, so that a second client costs ~30 ms instead of re-reading the S3 model (~200 ms).
-    ``env_profile=False`` ignores AWS_PROFILE (for clients given explicit keys, e.g. the sandbox's)."""
-    global _loader
-    try:
-        import boto3
-        import botocore.session
-    except ImportError:
-        raise missing_dependency("boto3", "aws", "The s3 backend") from None
-    import os
-
-    from botocore.loaders import create_loader
-
-    if _loader is None:
-        _loader = create_loader(os.environ.get("AWS_DATA_PATH"))
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _loader)
-    if not env_profile and profile is None:
-        from botocore.configprovider import ConstantProvider
-
-        core.get_component("config_store").set_config_provider("profile", ConstantProvider(None))
-    return boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
-
-
-def _error_code(exc) -> str:
-    return str(exc.response.get("Error", {}).get("Code") or exc.response.get("ResponseMetadata", {})
-               .get("HTTPStatusCode") or "")
 
 
 class S3Backend(Backend):
@@ -150,7 +112,7 @@ class S3Backend(Backend):
         except ImportError:
             raise missing_dependency("boto3", "aws", "The s3 backend") from None
         custom = self.endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        connect_timeout, read_timeout = _timeouts()
+        connect_timeout, read_timeout = timeouts()
         config = Config(
             connect_timeout=connect_timeout, read_timeout=read_timeout,
             retries={"max_attempts": RETRIES, "mode": "standard"},
@@ -161,11 +123,11 @@ class S3Backend(Backend):
             return session.client("s3", endpoint_url=self.endpoint, config=config)
         except ProfileNotFound:
             where = "state option 'profile'" if self.profile else "AWS_PROFILE"
-            failure: BackendError = _fail(
+            failure: BackendError = fail(
                 f"the AWS profile '{self.profile or os.environ.get('AWS_PROFILE')}' ({where}) was not found in "
                 f"~/.aws/config or ~/.aws/credentials")
         except (BotoCoreError, ValueError) as exc:
-            failure = _fail(f"cannot set up the S3 client for {self.location}: {exc}")
+            failure = fail(f"cannot set up the S3 client for {self.location}: {exc}")
         raise failure  # outside the except blocks: no chained botocore error that could echo the endpoint
 
     def _endpoint_name(self) -> str:
@@ -175,76 +137,10 @@ class S3Backend(Backend):
             return redact(self.endpoint or "S3")
 
     def _call(self, what: str, method: str, handled=frozenset(), **params):
-        """Call ``client.<method>``; expected failures become BackendError with a clear message.
-        ClientErrors whose code is in ``handled`` (missing key, 412, ...) are re-raised untouched.
-        A BackendError whose request may have reached S3 (5xx, timeouts, lost answers after botocore's
-        retries) has ``maybe_done = True``."""
-        from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
-                                         EndpointConnectionError, HTTPClientError, NoCredentialsError,
-                                         NoRegionError, ParamValidationError, PartialCredentialsError)
-
-        client = self.client
-        prefix = f"cannot {what} {self.location}"
-        try:
-            return getattr(client, method)(**params)
-        except ClientError as exc:
-            code = _error_code(exc)
-            if code in handled:
-                raise
-            failure = self._client_error(what, exc, code)
-        except (NoCredentialsError, PartialCredentialsError):
-            failure = _fail(f"{prefix}: no AWS credentials found. {CREDENTIALS_HELP}")
-        except (EndpointConnectionError, ConnectTimeoutError):
-            endpoint = self._endpoint_name()
-            local = any(h in endpoint for h in ("//127.", "//localhost", "//[::1]"))
-            failure = _fail(
-                f"{prefix}: the S3 endpoint {endpoint} cannot be reached. Check the network, the state option "
-                f"'endpoint' and AWS_ENDPOINT_URL_S3"
-                + (" (is the local server running? `dtmnb sandbox up` starts one)." if local else "."))
-        except NoRegionError:
-            failure = _fail(f"{prefix}: no region; set state option 'region'")
-        except ParamValidationError:
-            failure = _fail(f"{prefix}: a request parameter is not valid ({', '.join(sorted(params))})")
-        except HTTPClientError as exc:  # sent, but the answer was lost, late or cut: it may have acted
-            failure = _fail(f"{prefix}: {_transport_problem(exc, self._endpoint_name())}", maybe_done=True)
-        except BotoCoreError as exc:  # never sent (a bad endpoint URL, ...)
-            failure = _fail(f"{prefix}: {exc}. Check the state option 'endpoint' and AWS_ENDPOINT_URL_S3.")
-        raise failure  # outside the except blocks, so no botocore error (with the endpoint URL) is chained
+        return call(self, what, method, handled, **params)
 
     def _client_error(self, what: str, exc, code: str) -> BackendError:
-        err = exc.response.get("Error", {})
-        meta = exc.response.get("ResponseMetadata", {})
-        status = meta.get("HTTPStatusCode")
-        prefix = f"cannot {what} {self.location}"
-        if code == "NoSuchBucket":
-            return _fail(
-                f"{prefix}: the bucket '{self.bucket}' does not exist at {self._endpoint_name()}. Create it "
-                f"(aws s3 mb s3://{self.bucket} --region {self.region}) or fix state option 'bucket'.")
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
-                    "TokenRefreshRequired"):
-            return _fail(
-                f"{prefix}: S3 refused the AWS credentials ({code}). Check AWS_ACCESS_KEY_ID / "
-                f"AWS_SECRET_ACCESS_KEY (or AWS_SESSION_TOKEN, or the profile) for this endpoint.")
-        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
-                    "301") or status == 301:
-            real = (meta.get("HTTPHeaders", {}).get("x-amz-bucket-region") or err.get("Region")
-                    or err.get("BucketRegion"))
-            hint = (f"the bucket '{self.bucket}' is in region {real}, not {self.region}; set state option "
-                    f"'region: {real}'") if real else (
-                f"the bucket '{self.bucket}' is not in region {self.region}; set state option 'region' "
-                f"to the bucket's region")
-            return _fail(f"{prefix}: {hint}.")
-        if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled") or status == 403:
-            return _fail(
-                f"{prefix}: access denied. The AWS identity in use needs s3:GetObject, s3:PutObject and "
-                f"s3:DeleteObject on {self.location} and {self.location}.lock, and s3:ListBucketVersions "
-                f"and s3:GetBucketVersioning on the bucket for history.")
-        if code in ("KMS.NotFoundException", "KMS.DisabledException", "KMSAccessDenied"):
-            return _fail(f"{prefix}: the KMS key (state option 'kms_key_id') cannot be used ({code}).")
-        message = str(err.get("Message") or exc)
-        server_side = isinstance(status, int) and status >= 500
-        return _fail(f"{prefix}: S3 answered {code or status}: {message}"
-                     + (f" (after {RETRIES + 1} attempts)" if server_side else ""), maybe_done=server_side)
+        return client_error(self, what, exc, code)
 
     def _sse(self) -> dict:
         if self.kms_key_id:
@@ -266,7 +162,7 @@ class S3Backend(Backend):
                 resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES | NOT_MODIFIED_CODES,
                                   Bucket=self.bucket, Key=key, **extra)
             except ClientError as exc:
-                code = _error_code(exc)
+                code = error_code(exc)
                 if code in MISSING_CODES or ("VersionId" in extra and code in VERSION_CODES):
                     return None
                 if code in NOT_MODIFIED_CODES and "IfNoneMatch" in extra:
@@ -279,7 +175,7 @@ class S3Backend(Backend):
             except (BotoCoreError, Urllib3Error, OSError) as exc:  # a body cut short or stalled
                 stalled = isinstance(exc, TimeoutError)
         else:
-            failure = _fail(f"cannot {what} {self.location}: the answer from the S3 endpoint "
+            failure = fail(f"cannot {what} {self.location}: the answer from the S3 endpoint "
                             f"{self._endpoint_name()} {'stalled' if stalled else 'was cut short'} "
                             f"{RETRIES + 1} times in a row. Check the network or a proxy between here and S3, "
                             f"and try again.")
@@ -311,7 +207,7 @@ class S3Backend(Backend):
                               Metadata=_metadata(info, write_id), **condition, **self._sse())
             return resp["ETag"]
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             # 412: the ETag changed (or, on SeaweedFS, the object vanished); 404 (AWS): it vanished;
             # 409: another conditional write to it is in progress.
             if not (code in STALE_CODES or (expected_version and code in MISSING_CODES)):
@@ -330,7 +226,7 @@ class S3Backend(Backend):
         if own is not None:
             return own
         if getattr(failure, "maybe_done", False):
-            failure = _fail(f"{failure} The write did not reach S3 (the stored state is not this run's); "
+            failure = fail(f"{failure} The write did not reach S3 (the stored state is not this run's); "
                             f"nothing was overwritten.")
         raise failure
 
@@ -343,7 +239,7 @@ class S3Backend(Backend):
         except ClientError:
             return None
         except BackendError:
-            raise _fail(f"{failure} Checking whether this run's own earlier attempt of this write landed failed "
+            raise fail(f"{failure} Checking whether this run's own earlier attempt of this write landed failed "
                         f"too, so it is not known whether the state holds this change. Run plan to see the "
                         f"state as it is now.") from None
         if (head.get("Metadata") or {}).get(META_WRITE) == write_id:
@@ -357,7 +253,7 @@ class S3Backend(Backend):
             self._call("lock", "put_object", STALE_CODES, Bucket=self.bucket, Key=self.lock_key, Body=info.to_json(),
                        ContentType="application/json", IfNoneMatch="*", **self._sse())
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code in STALE_CODES:
                 return False
             raise self._client_error("lock", exc, code) from None
@@ -394,8 +290,8 @@ class S3Backend(Backend):
         try:
             self._call("unlock", "delete_object", MISSING_CODES, Bucket=self.bucket, Key=self.lock_key)
         except ClientError as exc:
-            if _error_code(exc) not in MISSING_CODES:
-                raise self._client_error("unlock", exc, _error_code(exc)) from None
+            if error_code(exc) not in MISSING_CODES:
+                raise self._client_error("unlock", exc, error_code(exc)) from None
 
     def _delete_lock_if(self, info: LockInfo) -> bool:
         """GET the lock, and DELETE it with If-Match on the ETag read, so a lock taken by someone else in
@@ -413,7 +309,7 @@ class S3Backend(Backend):
             self._call("unlock", "delete_object", MISSING_CODES | STALE_CODES | UNSUPPORTED_CODES,
                        Bucket=self.bucket, Key=self.lock_key, IfMatch=etag)
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code in STALE_CODES:  # replaced since the GET, or (SeaweedFS) gone after a retried DELETE landed
                 return self._read_lock() is None
             if code in UNSUPPORTED_CODES:
@@ -481,10 +377,10 @@ class S3Backend(Backend):
         how = ("List the versions with `dtmnb state history -f CONFIG` or dtmnb.state_history(cfg) and "
                "use a value of its version_id column.")
         if not isinstance(version_id, str) or not version_id.strip():
-            raise _fail(f"{version_id!r} is not a version id of {self.location}. {how}")
+            raise fail(f"{version_id!r} is not a version id of {self.location}. {how}")
         got = self._get("read a version of", self.key, VersionId=version_id)
         if got is None:
-            raise _fail(f"there is no version {version_id!r} of {self.location}. {how}")
+            raise fail(f"there is no version {version_id!r} of {self.location}. {how}")
         return got[0]
 
 
@@ -514,41 +410,3 @@ def _write_info(meta: dict) -> WriteInfo | None:
     if "dtmnb-run" not in meta:
         return None
     return WriteInfo(**{attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS})
-
-
-def _fail(message: str, maybe_done: bool = False) -> BackendError:
-    """A BackendError whose message has gone through redact() (an endpoint URL may hold a password).
-    ``maybe_done``: the request may have reached S3 although it failed (a lost answer, a 5xx)."""
-    err = BackendError(redact(message))
-    err.maybe_done = maybe_done  # type: ignore[attr-defined]
-    return err
-
-
-def _transport_problem(exc, endpoint: str) -> str:
-    """A short account of a network-level failure (timeouts, lost or cut answers), for people."""
-    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
-
-    attempts = f"{RETRIES + 1} attempts"
-    if isinstance(exc, (ReadTimeoutError, TimeoutError)):
-        return f"the S3 endpoint {endpoint} did not answer in time ({attempts})"
-    if isinstance(exc, ConnectionClosedError):
-        return f"the S3 endpoint {endpoint} closed the connection without an answer ({attempts})"
-    return f"the connection to the S3 endpoint {endpoint} failed ({type(exc).__name__}; {attempts})"
-
-
-def _timeouts() -> tuple[float, float]:
-    """(connect, read) timeouts in seconds: 5 and 15, or DTMNB_S3_CONNECT_TIMEOUT / DTMNB_S3_READ_TIMEOUT."""
-    import os
-
-    out = []
-    for name, default in (("DTMNB_S3_CONNECT_TIMEOUT", 5.0), ("DTMNB_S3_READ_TIMEOUT", 15.0)):
-        raw = os.environ.get(name, "").strip()
-        try:
-            value = float(raw) if raw else default
-            if not 0 < value <= 3600:
-                raise ValueError
-        except ValueError:
-            raise BackendError(f"the environment variable {name}={raw!r} is not a number of seconds "
-                               f"(0 < seconds <= 3600); unset it to use {default:g} s") from None
-        out.append(value)
-    return out[0], out[1]
