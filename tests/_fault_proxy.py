@@ -87,7 +87,7 @@ class FaultProxy:
 
     def __init__(self, upstream: str, state_suffix: str = "", lock_suffix: str = ".lock"):
         up = urlsplit(upstream)
-        self._up = (up.hostname, up.port)
+        self._up: tuple[str, int] = (up.hostname or "127.0.0.1", up.port or 80)
         self.lock_suffix = lock_suffix
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
@@ -103,7 +103,7 @@ class FaultProxy:
 
             def _body(self) -> bytes:
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks = []
+                    chunks: list[bytes] = []
                     while True:
                         size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                         if size == 0:
@@ -150,6 +150,7 @@ class FaultProxy:
                     return self._reset()
                 body = self._body()
                 if kind == "status_before":
+                    assert fault is not None
                     proxy._log(method, target, parts, fault, None, self.headers)
                     return self._send(fault.status, [("Content-Type", "application/xml")],
                                       _error_xml(fault.code, "injected by the test proxy"))
@@ -165,6 +166,7 @@ class FaultProxy:
                     return self._reset()
                 proxy._log(method, target, parts, fault, status, self.headers)
                 if kind == "status_after":
+                    assert fault is not None
                     return self._send(fault.status, [("Content-Type", "application/xml")],
                                       _error_xml(fault.code, "injected by the test proxy"))
                 if kind == "drop":
@@ -173,6 +175,7 @@ class FaultProxy:
                 if kind == "reset_after":
                     return self._reset()
                 if kind == "delay":
+                    assert fault is not None
                     time.sleep(fault.delay)
                 if kind == "truncate":
                     return self._send(status, headers, data, cut=len(data) // 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ._fixtures_s3 import VERSIONED_BUCKET
 
@@ -43,7 +44,7 @@ class Where:
     """Where one test's state lives, read directly (no proxy): a local folder, or an S3 key."""
 
     folder: Path
-    s3: object = None     # an S3Target, for the s3 backend
+    s3: Any = None        # an S3Target, for the s3 backend
     key: str = ""
 
     def name(self) -> str:

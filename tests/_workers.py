@@ -23,12 +23,14 @@ class Worker:
         self._err = open(self._err_path, "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "tests._apply_worker"], cwd=ROOT, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, text=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._stdin, self._stdout = self.proc.stdin, self.proc.stdout
         self._lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.pid = self.expect("ready")
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
+        for line in self._stdout:
             if line.startswith("@@ "):
                 self._lines.put(json.loads(line[3:]))
         self._lines.put(None)
@@ -37,14 +39,15 @@ class Worker:
         try:
             message = self._lines.get(timeout=timeout)
         except queue.Empty:
-            raise AssertionError(f"worker {self.proc.pid}: no '{key}' within {timeout:.0f} s\n{self.stderr()}") from None
+            raise AssertionError(
+                f"worker {self.proc.pid}: no '{key}' within {timeout:.0f} s\n{self.stderr()}") from None
         if message is None or key not in message:
             raise AssertionError(f"worker {self.proc.pid}: expected '{key}', got {message!r}\n{self.stderr()}")
         return message[key]
 
     def send(self, line: str) -> None:
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
+        self._stdin.write(line + "\n")
+        self._stdin.flush()
 
     def job(self, config: Path, log: Path, **options) -> None:
         """Load ``config`` and wait, ready for ``go()`` (options: hold, announce, pause_replace)."""
@@ -70,7 +73,7 @@ class Worker:
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.close()
+                self._stdin.close()
                 self.proc.wait(15)
             except (OSError, subprocess.TimeoutExpired):
                 self.kill()

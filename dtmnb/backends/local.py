@@ -7,7 +7,7 @@ A write (see docs/reliability.md for what is and is not guaranteed):
 2. removes temp files left by killed writers (their pid is in the name; only dead pids' files go; taking
    the lock does this too);
 3. writes the new bytes to a temp file and fsyncs it;
-4. checks the file still holds the version read (else StaleStateError, nothing written);
+4. then checks the file still holds the version read (else StaleStateError, nothing written);
 5. keeps the current file as ``<file>.backup`` by hard link, so a writer that does not take the OS lock and
    writes in place (dtm does) in the last moment writes into the backup, not into nothing;
 6. records who wrote the new version in ``<file>.history.json`` (matched to versions by sha256);
@@ -115,11 +115,9 @@ class LocalBackend(Backend):
                 if not self._swept:
                     self.sweep_temp_files()
                     self._swept = True
-                if self._read().version != expected_version:
-                    raise self._stale()
                 tmp = self._temp_file(self.path, data)
                 try:
-                    current = self._read()  # again, after the slow part: the window left is the link + rename
+                    current = self._read()  # after the slow part (fsync): the window left is the link + rename
                     if current.version != expected_version:
                         raise self._stale()
                     if current.exists:
