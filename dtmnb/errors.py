@@ -49,6 +49,16 @@ class StaleStateError(BackendError):
     """Raised when the state changed behind our back since it was read; nothing was overwritten."""
 
 
+class UnlockError(BackendError):
+    """Raised when the lock this run holds cannot be removed at its end. The state is not affected (the
+    lock is only a marker); ``lock_id`` and ``location`` say which lock to remove with a forced unlock."""
+
+    def __init__(self, message: str, lock_id: str = "", location: str = ""):
+        self.lock_id = lock_id
+        self.location = location
+        super().__init__(message)
+
+
 class HistoryUnavailableError(BackendError):
     """Raised when a backend keeps no history (e.g. S3 bucket versioning is off)."""
 

@@ -7,10 +7,15 @@ Write a backend by subclassing :class:`Backend`: give it a ``name``, a ``schema`
 - ``_write(data, expected_version, info) -> new version``: write only if the stored version is still
   ``expected_version`` (None: only if there is none), else raise StaleStateError and write nothing;
 - ``_create_lock(info) -> bool`` (atomic; False when a lock exists), ``_read_lock()``, ``_delete_lock()``;
-- optionally ``history()`` and ``read_version(version_id)``.
+- optionally ``_delete_lock_if(info)`` (delete only while the stored lock is ``info``, atomically where the
+  store allows), ``history()`` and ``read_version(version_id)``.
+
+A ``_write`` or ``_create_lock`` whose request may have been retried after its first attempt landed must not
+blame itself: a write recognises its own bytes, and this base recognises its own lock by its id.
 
 This base does the bookkeeping every backend shares: remembering the version last read so that writes are
-conditional, holding the lock for an operation, and refusing to unlock someone else's lock without its id.
+conditional, holding the lock for an operation, refusing to unlock someone else's lock without its id, and
+removing at the end only the lock this run holds (UnlockError, naming the lock id, when that fails).
 Register it with ``dtmnb.backends.register_backend("name", MyBackend)`` or the ``dtmnb.backends`` entry
 point group; ``dtmnb.testing.check_backend(factory)`` runs the contract against it.
 """
@@ -27,7 +32,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from ..errors import BackendError, ConfigError, LockHeldError, StaleStateError
+from ..errors import BackendError, ConfigError, DtmnbError, LockHeldError, UnlockError
+from ..redact import redact
 from ..schema import OptionProblem, Schema
 
 
@@ -101,22 +107,11 @@ class LockInfo:
             return cls(id="", operation="unknown", who=f"unreadable lock {where}", created="", version="")
 
     def describe(self) -> str:
-        stale = " — that process is no longer running, so the lock is stale" if self.holder_gone() else ""
-        return f"{self.who}, operation '{self.operation}', since {self.created}, lock id {self.id}{stale}"
+        return f"{self.who}, operation '{self.operation}', since {self.created}, lock id {self.id}"
 
-    def holder_gone(self) -> bool | None:
-        """True when the holder ran on this host and its process has ended (the lock is stale); False when
-        it still runs; None when that cannot be told (another host, or an unreadable lock)."""
-        m = re.fullmatch(r".*@(?P<host>[^ ]+) \(pid (?P<pid>\d+)\)", self.who)
-        if not m or m["host"] != socket.gethostname():
-            return None
-        try:
-            os.kill(int(m["pid"]), 0)
-        except ProcessLookupError:
-            return True
-        except (PermissionError, OverflowError):
-            return False
-        return False
+    def holder_gone(self) -> bool:
+        """True when the holder ran on this machine and its process has ended: the lock is stale."""
+        return bool(_dead_local_holder(self))
 
 
 @dataclass(frozen=True)
@@ -235,39 +230,104 @@ class Backend:
         return self._read_lock()
 
     def acquire(self, operation: str, intent: tuple[str, ...] = ()) -> LockInfo:
-        """Take the lock for ``operation`` (LockHeldError naming the holder when someone has it)."""
+        """Take the lock for ``operation`` (LockHeldError naming the holder when someone has it).
+
+        A lock create whose answer was lost (a retried request, a timeout) may have reached the store;
+        the lock found there is then recognised as ours by its id, so a run never locks itself out."""
         info = LockInfo.new(operation, intent)
-        if not self._create_lock(info):
+        failure: BackendError | None = None
+        try:
+            if self._create_lock(info):
+                self._lock = info
+                return info
+        except BackendError as exc:
+            if not getattr(exc, "maybe_done", False):  # it surely did not reach the store
+                raise
+            failure = exc
+        try:
             holder = self._read_lock()
-            who = holder.describe() if holder else "another run (it was released just now; try again)"
-            raise LockHeldError(
-                f"the state {self.location} is locked by {who}. Wait for that run to finish; if it "
-                f"died, remove the lock with `dtmnb state unlock -f CONFIG {holder.id if holder else 'LOCK_ID'}` "
-                f"or dtmnb.force_unlock(cfg, lock_id).",
-                holder,
-            )
-        self._lock = info
-        return info
+        except BackendError as exc:
+            first = failure or exc
+            also = f" (reading the lock failed too: {exc})" if failure else ""
+            if self._abandon_lock(info):
+                unknown = BackendError(redact(
+                    f"{first}{also} This run holds no lock (if its lock was created, it has been removed "
+                    f"again); nothing was changed. Try again."))
+            else:
+                unknown = BackendError(redact(
+                    f"{first} It is not known whether this run's lock was created{also}: if `dtmnb state "
+                    f"lock -f CONFIG` shows lock id {info.id}, it is this run's; remove it with `dtmnb state "
+                    f"unlock -f CONFIG {info.id}`."))
+        else:
+            if holder is not None and holder.id == info.id:  # our own create landed; its answer was lost
+                self._lock = info
+                return info
+            if failure is not None and holder is None:
+                raise failure
+            raise self._held_error(holder)
+        raise unknown  # outside the except block: nothing chained
+
+    def _abandon_lock(self, info: LockInfo) -> bool:
+        """After a lock create whose outcome is unknown: remove the lock if (and only if) it is ``info``,
+        without needing to read it. True when this run surely holds no lock now. Default: cannot."""
+        return False
+
+    def _held_error(self, holder: LockInfo | None) -> LockHeldError:
+        who = holder.describe() if holder else "another run (it was released just now; try again)"
+        gone = _dead_local_holder(holder)
+        return LockHeldError(redact(
+            f"the state {self.location} is locked by {who}. "
+            + (f"That process ({gone}) is no longer running, so the lock is stale: " if gone else
+               "Wait for that run to finish; if it died, ")
+            + f"remove the lock with `dtmnb state unlock -f CONFIG {holder.id if holder else 'LOCK_ID'}` "
+            f"or dtmnb.force_unlock(cfg, lock_id)."), holder)
 
     def release(self) -> None:
-        if self._lock is None:
+        """Remove the lock this object holds, if the stored lock is still ours (after a forced unlock
+        and a new holder, the new holder's lock stays). UnlockError (with the lock id) when it cannot."""
+        mine = self._lock
+        if mine is None:
             return
-        current = self._read_lock()
-        if current is not None and current.id == self._lock.id:
-            self._delete_lock()
         self._lock = None
+        try:
+            self._delete_lock_if(mine)
+            return
+        except UnlockError:
+            raise
+        except BackendError as exc:
+            failure = UnlockError(redact(
+                f"cannot remove the lock {mine.id} of {self.location}: {exc} The lock is only a marker: "
+                f"the state is not affected, and every state write this run reported is stored. Other runs "
+                f"are blocked until the lock is removed with `dtmnb state unlock -f CONFIG {mine.id}` or "
+                f"dtmnb.force_unlock(cfg, '{mine.id}')."), mine.id, self.location)
+        raise failure  # outside the except block: nothing chained
+
+    def _delete_lock_if(self, info: LockInfo) -> bool:
+        """Delete the lock only if it is still ``info`` (by id); True when deleted. Backends that can
+        delete conditionally (S3 If-Match) override this to close the gap between the check and the delete."""
+        current = self._read_lock()
+        if current is None or current.id != info.id:
+            return False
+        self._delete_lock()
+        return True
 
     @contextlib.contextmanager
     def locked(self, operation: str, enabled: bool = True, intent: tuple[str, ...] = ()):
-        """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike."""
+        """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike. When the body
+        failed and the unlock fails too, the body's error propagates and says so (``.unlock_error``)."""
         if not enabled:
             yield None
             return
         info = self.acquire(operation, intent)
         try:
             yield info
-        finally:
-            self.release()
+        except BaseException as exc:
+            try:
+                self.release()
+            except UnlockError as unlock_error:
+                _tell_unlock_failed(exc, unlock_error)
+            raise
+        self.release()
 
     def force_unlock(self, lock_id: str) -> LockInfo:
         """Remove the lock if its id is ``lock_id``; returns the removed lock."""
@@ -275,11 +335,49 @@ class Backend:
         if current is None:
             raise BackendError(f"the state {self.location} is not locked; nothing to unlock")
         if current.id != lock_id:
-            raise BackendError(
+            raise BackendError(redact(
                 f"the lock on {self.location} has id {current.id}, not {lock_id}; held by "
-                f"{current.describe()}. Nothing was removed.")
-        self._delete_lock()
+                f"{current.describe()}. Nothing was removed."))
+        if not self._delete_lock_if(current):
+            raise BackendError(f"the lock {lock_id} on {self.location} changed while it was being removed; "
+                               f"nothing was removed. Look again with `dtmnb state lock -f CONFIG`.")
         return current
+
+
+def _tell_unlock_failed(exc: BaseException, unlock_error: UnlockError) -> None:
+    """Make the error that ended a locked block also say that its lock could not be removed: a dtmnb
+    error's message gets the UnlockError's text appended (people read str(error)); others get a note."""
+    exc.unlock_error = unlock_error  # type: ignore[attr-defined]
+    if isinstance(exc, DtmnbError) and exc.args:
+        exc.args = (f"{exc.args[0]} Also: {unlock_error}", *exc.args[1:])
+        problems = getattr(exc, "problems", None)
+        if isinstance(problems, list):
+            problems.append(str(unlock_error))
+    elif hasattr(exc, "add_note"):
+        exc.add_note(str(unlock_error))
+
+
+def _dead_local_holder(holder: LockInfo | None) -> str:
+    """'pid N on this machine' when the lock's holder ran here and is gone, else ''."""
+    if holder is None:
+        return ""
+    m = re.search(r"@(?P<host>[^\s@]+) \(pid (?P<pid>\d+)\)$", holder.who)
+    if not m or m["host"] != socket.gethostname() or not _pid_gone(int(m["pid"])):
+        return ""
+    return f"pid {m['pid']} on this machine"
+
+
+def _pid_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs on this machine (False when unsure)."""
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OSError, ValueError):
+        return False
+    return False
 
 
 _FLAG_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}

@@ -16,56 +16,24 @@ boto3 is imported inside this module's functions only.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import uuid
 from dataclasses import replace
 
 from ..errors import BackendError, HistoryUnavailableError, StaleStateError, missing_dependency
 from ..redact import redact
 from ..schema import Option, OptionProblem, Schema
 from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo
+from .s3_calls import (CREDENTIALS_HELP, MISSING_CODES, NOT_MODIFIED_CODES, RETRIES, STALE_CODES,
+                       UNSUPPORTED_CODES, VERSION_CODES, boto3_session, call, client_error, error_code, fail,
+                       timeouts)
+
+_NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
 
 REQUIRED = ("bucket", "region", "key")
 # Options that would put a credential into a config file; refused with a pointer to boto3's chain.
 CREDENTIAL_OPTIONS = ("access_key", "secret_key", "aws_access_key_id", "aws_secret_access_key",
                       "token", "session_token", "aws_session_token")
-CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DEFAULT_REGION) in the "
-                    "environment, or name a profile from ~/.aws/config with AWS_PROFILE or the state option "
-                    "'profile'.")
-STALE_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
-MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-VERSION_CODES = frozenset({"NoSuchVersion", "InvalidArgument"})
-
-
-_loader = None
-
-
-def boto3_session(profile: str | None = None, region: str | None = None, env_profile: bool = True):
-    """A new boto3 Session (fresh credentials from the environment each time) sharing one botocore
-    data loader, so that a second client costs ~30 ms instead of re-reading the S3 model (~200 ms).
-    ``env_profile=False`` ignores AWS_PROFILE (for clients given explicit keys, e.g. the sandbox's)."""
-    global _loader
-    try:
-        import boto3
-        import botocore.session
-    except ImportError:
-        raise missing_dependency("boto3", "aws", "The s3 backend") from None
-    import os
-
-    from botocore.loaders import create_loader
-
-    if _loader is None:
-        _loader = create_loader(os.environ.get("AWS_DATA_PATH"))
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _loader)
-    if not env_profile and profile is None:
-        from botocore.configprovider import ConstantProvider
-
-        core.get_component("config_store").set_config_provider("profile", ConstantProvider(None))
-    return boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
-
-
-def _error_code(exc) -> str:
-    return str(exc.response.get("Error", {}).get("Code") or exc.response.get("ResponseMetadata", {})
-               .get("HTTPStatusCode") or "")
 
 
 class S3Backend(Backend):
@@ -110,6 +78,7 @@ class S3Backend(Backend):
         self.use_lockfile = use_lockfile
         self.location = f"s3://{bucket}/{key}"
         self._client = None
+        self._lock_etags: dict[str, str] = {}
 
     @classmethod
     def from_config(cls, state_config) -> "S3Backend":
@@ -146,9 +115,10 @@ class S3Backend(Backend):
         except ImportError:
             raise missing_dependency("boto3", "aws", "The s3 backend") from None
         custom = self.endpoint or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        connect_timeout, read_timeout = timeouts()
         config = Config(
-            connect_timeout=5, read_timeout=15,
-            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=connect_timeout, read_timeout=read_timeout,
+            retries={"max_attempts": RETRIES, "mode": "standard"},
             s3={"addressing_style": "path"} if custom else None,
         )
         try:
@@ -156,83 +126,24 @@ class S3Backend(Backend):
             return session.client("s3", endpoint_url=self.endpoint, config=config)
         except ProfileNotFound:
             where = "state option 'profile'" if self.profile else "AWS_PROFILE"
-            raise BackendError(
+            failure: BackendError = fail(
                 f"the AWS profile '{self.profile or os.environ.get('AWS_PROFILE')}' ({where}) was not found in "
-                f"~/.aws/config or ~/.aws/credentials") from None
+                f"~/.aws/config or ~/.aws/credentials")
         except (BotoCoreError, ValueError) as exc:
-            raise BackendError(f"cannot set up the S3 client for {self.location}: {redact(str(exc))}") from None
+            failure = fail(f"cannot set up the S3 client for {self.location}: {exc}")
+        raise failure  # outside the except blocks: no chained botocore error that could echo the endpoint
 
     def _endpoint_name(self) -> str:
         try:
-            return self.client.meta.endpoint_url
+            return redact(self.client.meta.endpoint_url)
         except Exception:  # noqa: BLE001
-            return self.endpoint or "S3"
+            return redact(self.endpoint or "S3")
 
     def _call(self, what: str, method: str, handled=frozenset(), **params):
-        """Call ``client.<method>``; expected failures become BackendError with a clear message.
-        ClientErrors whose code is in ``handled`` (missing key, 412, ...) are re-raised untouched."""
-        from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
-                                         EndpointConnectionError, NoCredentialsError, NoRegionError,
-                                         PartialCredentialsError, ReadTimeoutError)
-
-        client = self.client
-        try:
-            return getattr(client, method)(**params)
-        except ClientError as exc:
-            code = _error_code(exc)
-            if code in handled:
-                raise
-            raise self._client_error(what, exc, code) from None
-        except (NoCredentialsError, PartialCredentialsError):
-            raise BackendError(f"cannot {what} {self.location}: no AWS credentials found. "
-                               f"{CREDENTIALS_HELP}") from None
-        except (EndpointConnectionError, ConnectTimeoutError):
-            endpoint = self._endpoint_name()
-            local = any(h in endpoint for h in ("//127.", "//localhost", "//[::1]"))
-            raise BackendError(
-                f"cannot {what} {self.location}: the S3 endpoint {endpoint} cannot be reached. Check the "
-                f"network, the state option 'endpoint' and AWS_ENDPOINT_URL_S3"
-                + (" (is the local server running? `dtmnb sandbox up` starts one)." if local else ".")) from None
-        except ReadTimeoutError:
-            raise BackendError(f"cannot {what} {self.location}: the S3 endpoint {self._endpoint_name()} "
-                               f"did not answer in time") from None
-        except NoRegionError:
-            raise BackendError(f"cannot {what} {self.location}: no region; set state option 'region'") from None
-        except BotoCoreError as exc:
-            raise BackendError(f"cannot {what} {self.location}: {redact(str(exc))}") from None
+        return call(self, what, method, handled, **params)
 
     def _client_error(self, what: str, exc, code: str) -> BackendError:
-        err = exc.response.get("Error", {})
-        meta = exc.response.get("ResponseMetadata", {})
-        status = meta.get("HTTPStatusCode")
-        prefix = f"cannot {what} {self.location}"
-        if code == "NoSuchBucket":
-            return BackendError(
-                f"{prefix}: the bucket '{self.bucket}' does not exist at {self._endpoint_name()}. Create it "
-                f"(aws s3 mb s3://{self.bucket} --region {self.region}) or fix state option 'bucket'.")
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
-                    "TokenRefreshRequired"):
-            return BackendError(
-                f"{prefix}: S3 refused the AWS credentials ({code}). Check AWS_ACCESS_KEY_ID / "
-                f"AWS_SECRET_ACCESS_KEY (or AWS_SESSION_TOKEN, or the profile) for this endpoint.")
-        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException",
-                    "301") or status == 301:
-            real = (meta.get("HTTPHeaders", {}).get("x-amz-bucket-region") or err.get("Region")
-                    or err.get("BucketRegion"))
-            hint = (f"the bucket '{self.bucket}' is in region {real}, not {self.region}; set state option "
-                    f"'region: {real}'") if real else (
-                f"the bucket '{self.bucket}' is not in region {self.region}; set state option 'region' "
-                f"to the bucket's region")
-            return BackendError(f"{prefix}: {hint}.")
-        if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled") or status == 403:
-            return BackendError(
-                f"{prefix}: access denied. The AWS identity in use needs s3:GetObject, s3:PutObject and "
-                f"s3:DeleteObject on {self.location} and {self.location}.lock, and s3:ListBucketVersions "
-                f"and s3:GetBucketVersioning on the bucket for history.")
-        if code in ("KMS.NotFoundException", "KMS.DisabledException", "KMSAccessDenied"):
-            return BackendError(f"{prefix}: the KMS key (state option 'kms_key_id') cannot be used ({code}).")
-        message = redact(str(err.get("Message") or exc))
-        return BackendError(f"{prefix}: S3 answered {code or status}: {message}")
+        return client_error(self, what, exc, code)
 
     def _sse(self) -> dict:
         if self.kms_key_id:
@@ -242,49 +153,101 @@ class S3Backend(Backend):
         return {}
 
     # ---- primitives -----------------------------------------------------------------------------
-    def _get(self, what: str, key: str, **extra):
-        """GetObject -> (bytes, etag), or None when the object does not exist."""
-        from botocore.exceptions import ClientError
+    def _get(self, what: str, key: str, **extra) -> tuple[bytes, str] | None:
+        """GetObject -> (bytes, etag), or None when the object does not exist (_NOT_MODIFIED for a 304 to
+        ``IfNoneMatch``). A body cut short (or stalled) is fetched again, up to RETRIES more times."""
+        from botocore.exceptions import BotoCoreError, ClientError
+        from urllib3.exceptions import HTTPError as Urllib3Error
 
-        try:
-            resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES, Bucket=self.bucket, Key=key,
-                              **extra)
-        except ClientError as exc:
-            code = _error_code(exc)
-            if code in MISSING_CODES or ("VersionId" in extra and code in VERSION_CODES):
-                return None
-            raise self._client_error(what, exc, code) from None
-        with resp["Body"] as body:
-            return body.read(), resp.get("ETag")
+        stalled = False
+        for _ in range(RETRIES + 1):
+            try:
+                resp = self._call(what, "get_object", MISSING_CODES | VERSION_CODES | NOT_MODIFIED_CODES,
+                                  Bucket=self.bucket, Key=key, **extra)
+            except ClientError as exc:
+                code = error_code(exc)
+                if code in MISSING_CODES or ("VersionId" in extra and code in VERSION_CODES):
+                    return None
+                if code in NOT_MODIFIED_CODES and "IfNoneMatch" in extra:
+                    return _NOT_MODIFIED
+                failure = self._client_error(what, exc, code)
+                break
+            try:
+                with resp["Body"] as body:
+                    return body.read(), str(resp.get("ETag") or "")
+            except (BotoCoreError, Urllib3Error, OSError) as exc:  # a body cut short or stalled
+                stalled = isinstance(exc, TimeoutError)
+        else:
+            failure = fail(f"cannot {what} {self.location}: the answer from the S3 endpoint "
+                            f"{self._endpoint_name()} {'stalled' if stalled else 'was cut short'} "
+                            f"{RETRIES + 1} times in a row. Check the network or a proxy between here and S3, "
+                            f"and try again.")
+        raise failure
 
     def _read(self) -> Snapshot:
-        got = self._get("read the state", self.key)
+        """GET the state. A re-read (the engine reads again under the lock) sends If-None-Match with the
+        ETag it has, so an unchanged state answers 304 without its body: same request count, no transfer."""
+        known = self._last if self._last is not None and self._last.version else None
+        got = self._get("read the state", self.key, **({"IfNoneMatch": known.version} if known else {}))
         if got is None:
             return Snapshot(b"", None)
+        if got is _NOT_MODIFIED and known is not None:
+            return known
         data, etag = got
         return Snapshot(data, etag)
 
     def _write(self, data: bytes, expected_version: str | None, info: WriteInfo | None = None) -> str:
+        """PUT with If-Match (or If-None-Match: * for the first write) and the WriteInfo plus a write id as
+        metadata. A 412 or a lost answer is checked with one HEAD: if the object is this very write (a
+        retried PUT whose first attempt landed), the write succeeded."""
         from botocore.exceptions import ClientError
 
+        write_id = uuid.uuid4().hex
         condition = {"IfMatch": expected_version} if expected_version else {"IfNoneMatch": "*"}
         try:
             resp = self._call("write the state", "put_object", STALE_CODES | MISSING_CODES, Bucket=self.bucket,
-                              Key=self.key, Body=data,
-                              ContentType="text/yaml", **condition, **self._sse())
+                              Key=self.key, Body=data, ContentType="text/yaml",
+                              Metadata=_metadata(info, write_id), **condition, **self._sse())
+            return resp["ETag"]
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             # 412: the ETag changed (or, on SeaweedFS, the object vanished); 404 (AWS): it vanished;
             # 409: another conditional write to it is in progress (docs/s3-servers.md#conditional-writes).
-            if code in STALE_CODES or (expected_version and code in MISSING_CODES):
-                what = ("was deleted" if code in MISSING_CODES else
-                        "was created" if expected_version is None else "was changed")
-                raise StaleStateError(
-                    f"the state {self.location} {what} by someone else since dtmnb read it (another dtmnb "
-                    f"or dtm run, or a hand edit). Nothing was overwritten. Run plan again to see the "
-                    f"state as it is now.") from None
-            raise self._client_error("write the state", exc, code) from None
-        return resp["ETag"]
+            if not (code in STALE_CODES or (expected_version and code in MISSING_CODES)):
+                raise self._client_error("write the state", exc, code) from None
+            what = ("was deleted" if code in MISSING_CODES else
+                    "was created" if expected_version is None else "was changed")
+            failure: BackendError = StaleStateError(
+                f"the state {self.location} {what} by someone else since dtmnb read it (another dtmnb "
+                f"or dtm run, or a hand edit). Nothing was overwritten. Run plan again to see the "
+                f"state as it is now.")
+        except BackendError as exc:
+            if not getattr(exc, "maybe_done", False):
+                raise
+            failure = exc
+        own = self._own_write(write_id, failure)
+        if own is not None:
+            return own
+        if getattr(failure, "maybe_done", False):
+            failure = fail(f"{failure} The write did not reach S3 (the stored state is not this run's); "
+                            f"nothing was overwritten.")
+        raise failure
+
+    def _own_write(self, write_id: str, failure: BackendError) -> str | None:
+        """The ETag of the stored state if it is the write ``write_id``, else None."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._call("check the write of", "head_object", MISSING_CODES, Bucket=self.bucket, Key=self.key)
+        except ClientError:
+            return None
+        except BackendError:
+            raise fail(f"{failure} Checking whether this run's own earlier attempt of this write landed failed "
+                        f"too, so it is not known whether the state holds this change. Run plan to see the "
+                        f"state as it is now.") from None
+        if (head.get("Metadata") or {}).get(META_WRITE) == write_id:
+            return str(head.get("ETag") or "")
+        return None
 
     def _create_lock(self, info: LockInfo) -> bool:
         from botocore.exceptions import ClientError
@@ -293,17 +256,36 @@ class S3Backend(Backend):
             self._call("lock", "put_object", STALE_CODES, Bucket=self.bucket, Key=self.lock_key, Body=info.to_json(),
                        ContentType="application/json", IfNoneMatch="*", **self._sse())
         except ClientError as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code in STALE_CODES:
                 return False
             raise self._client_error("lock", exc, code) from None
+        return True
+
+    def _abandon_lock(self, info: LockInfo) -> bool:
+        """DELETE the lock with If-Match on the ETag our lock would have: S3's ETag of a single PUT
+        without KMS is the MD5 of its bytes, so this removes our own lock and never someone else's."""
+        from botocore.exceptions import ClientError
+
+        if self.kms_key_id:
+            return False
+        etag = '"' + hashlib.md5(info.to_json(), usedforsecurity=False).hexdigest() + '"'
+        try:
+            self._call("unlock", "delete_object", MISSING_CODES | STALE_CODES, Bucket=self.bucket,
+                       Key=self.lock_key, IfMatch=etag)
+        except ClientError:
+            return True   # 404: no lock; 412: the lock there is not ours (or none, on SeaweedFS)
+        except BackendError:
+            return False
         return True
 
     def _read_lock(self) -> LockInfo | None:
         got = self._get("read the lock of", self.lock_key)
         if got is None:
             return None
-        return LockInfo.from_json(got[0], f"s3://{self.bucket}/{self.lock_key}")
+        lock = LockInfo.from_json(got[0], f"s3://{self.bucket}/{self.lock_key}")
+        self._lock_etags[lock.id] = got[1]
+        return lock
 
     def _delete_lock(self) -> None:
         from botocore.exceptions import ClientError
@@ -311,8 +293,42 @@ class S3Backend(Backend):
         try:
             self._call("unlock", "delete_object", MISSING_CODES, Bucket=self.bucket, Key=self.lock_key)
         except ClientError as exc:
-            if _error_code(exc) not in MISSING_CODES:
-                raise self._client_error("unlock", exc, _error_code(exc)) from None
+            if error_code(exc) not in MISSING_CODES:
+                raise self._client_error("unlock", exc, error_code(exc)) from None
+
+    def _delete_lock_if(self, info: LockInfo) -> bool:
+        """GET the lock, and DELETE it with If-Match on the ETag read, so a lock taken by someone else in
+        between is never removed (a server that refuses If-Match on DELETE gets a plain DELETE)."""
+        from botocore.exceptions import ClientError
+
+        current = self._read_lock()
+        if current is None or current.id != info.id:
+            return False
+        etag = self._lock_etags.get(info.id)
+        if not etag:
+            self._delete_lock()
+            return True
+        try:
+            self._call("unlock", "delete_object", MISSING_CODES | STALE_CODES | UNSUPPORTED_CODES,
+                       Bucket=self.bucket, Key=self.lock_key, IfMatch=etag)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in STALE_CODES:  # replaced since the GET, or (SeaweedFS) gone after a retried DELETE landed
+                return self._read_lock() is None
+            if code in UNSUPPORTED_CODES:
+                self._delete_lock()
+        except BackendError as exc:
+            if not getattr(exc, "maybe_done", False):
+                raise
+            failure = exc  # the answers were lost: perhaps the DELETE landed; one GET tells
+            try:
+                after = self._read_lock()
+            except BackendError:
+                raise failure from None
+            if after is not None and after.id == info.id:
+                raise failure from None
+            return after is None
+        return True
 
     # ---- history --------------------------------------------------------------------------------
     def versioning_enabled(self) -> bool:
@@ -321,30 +337,79 @@ class S3Backend(Backend):
         return resp.get("Status") == "Enabled"
 
     def history(self) -> list[StateVersion]:
+        """The object's versions, newest first, each with the WriteInfo its PUT carried (one HEAD per
+        version, eight at a time; ``info`` is None for versions written without it, e.g. by dtm)."""
         if not self.versioning_enabled():
             raise HistoryUnavailableError(
                 f"bucket versioning is off for '{self.bucket}', so S3 keeps no history of {self.location}. "
                 f"Turn it on with: aws s3api put-bucket-versioning --bucket {self.bucket} "
                 f"--versioning-configuration Status=Enabled (versions are kept from then on).")
-        versions: list[StateVersion] = []
+        listed = []
         params = {"Bucket": self.bucket, "Prefix": self.key}
         while True:
             resp = self._call("list the versions of", "list_object_versions", **params)
-            for v in resp.get("Versions", []):
-                if v.get("Key") != self.key:  # Prefix also matches key.lock, key.bak, ...
-                    continue
-                modified = v.get("LastModified") or _dt.datetime.fromtimestamp(0, _dt.timezone.utc)
-                versions.append(StateVersion(str(v.get("VersionId")), modified, int(v.get("Size") or 0),
-                                             bool(v.get("IsLatest"))))
+            listed += [v for v in resp.get("Versions", []) if v.get("Key") == self.key]  # not key.lock, ...
             if not resp.get("IsTruncated"):
                 break
             params.update(KeyMarker=resp.get("NextKeyMarker"), VersionIdMarker=resp.get("NextVersionIdMarker"))
+        infos = self._write_infos([str(v.get("VersionId")) for v in listed])
+        versions = [StateVersion(str(v.get("VersionId")),
+                                 v.get("LastModified") or _dt.datetime.fromtimestamp(0, _dt.timezone.utc),
+                                 int(v.get("Size") or 0), bool(v.get("IsLatest")), infos.get(str(v.get("VersionId"))))
+                    for v in listed]
         # S3 lists a key's versions newest first; keep that order for equal timestamps.
         versions.sort(key=lambda v: (v.is_latest, v.modified), reverse=True)
         return versions
 
+    def _write_infos(self, version_ids: list[str]) -> dict[str, WriteInfo | None]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def info(version_id: str) -> WriteInfo | None:
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=self.key, VersionId=version_id)
+            except Exception:  # noqa: BLE001 - history still lists a version whose metadata cannot be read
+                return None
+            return _write_info(head.get("Metadata") or {})
+
+        if not version_ids:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(8, len(version_ids))) as pool:
+            return dict(zip(version_ids, pool.map(info, version_ids)))
+
     def read_version(self, version_id: str) -> bytes:
+        how = ("List the versions with `dtmnb state history -f CONFIG` or dtmnb.state_history(cfg) and "
+               "use a value of its version_id column.")
+        if not isinstance(version_id, str) or not version_id.strip():
+            raise fail(f"{version_id!r} is not a version id of {self.location}. {how}")
         got = self._get("read a version of", self.key, VersionId=version_id)
         if got is None:
-            raise BackendError(f"there is no version '{version_id}' of {self.location}")
+            raise fail(f"there is no version {version_id!r} of {self.location}. {how}")
         return got[0]
+
+
+# ---- helpers ------------------------------------------------------------------------------------------
+META_WRITE = "dtmnb-write"
+_META_FIELDS = (("run_id", "dtmnb-run"), ("operation", "dtmnb-operation"), ("tool", "dtmnb-tool"),
+                ("who", "dtmnb-who"))
+_META_SAFE = " !#$&'()*+,/:;=?@[]~"  # kept readable; everything else (non-ASCII, %, controls) %-encoded
+
+
+def _metadata(info: WriteInfo | None, write_id: str) -> dict[str, str]:
+    """S3 user metadata (ASCII only, 2 KB in all) for a state PUT."""
+    from urllib.parse import quote
+
+    meta = {META_WRITE: write_id}
+    if info is not None:
+        for attr, name in _META_FIELDS:
+            value = str(getattr(info, attr) or "")
+            if value:
+                meta[name] = quote(value[:300], safe=_META_SAFE)
+    return meta
+
+
+def _write_info(meta: dict) -> WriteInfo | None:
+    from urllib.parse import unquote
+
+    if "dtmnb-run" not in meta:
+        return None
+    return WriteInfo(**{attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS})

@@ -35,7 +35,10 @@ def normalize(resource: dict | None) -> dict:
 
 
 def same_resource(stored: dict | None, live: dict | None) -> bool:
-    return same_data(normalize(stored), normalize(live))
+    """Whether a live resource matches the stored one as the state would store it. The stored side was read
+    from the state, so it is normalised already; the live side is round-tripped only when it differs as
+    is (dtm v0.9's ResourceDrifted does the same), which keeps planning 10,000 tools fast."""
+    return same_data(stored, live) or same_data(normalize(stored), normalize(live))
 
 
 def differences(before: Any, after: Any, prefix: str = "") -> list[Difference]:
