@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -124,6 +126,39 @@ def test_weed_sandbox_persists_across_restart(clean_env, tmp_path):
         assert b.read().data == b"kept: still\n"
         assert len(b.history()) == 2  # versions and the versioning setting survived
     assert len(list((data_dir / "s3").glob("m[0-9]*"))) == 1  # one master dir, not one per restart
+
+
+_WEED_PARENT = """\
+import sys
+from dtmnb.sandbox.s3 import WeedServer
+server = WeedServer(sys.argv[1]).start()
+print(server.proc.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+@needs_weed
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PDEATHSIG is Linux-only")
+def test_weed_stops_when_its_parent_is_killed(tmp_path):
+    """A sandbox killed with SIGKILL runs no atexit handler: weed mini still stops (SIGTERM from the kernel)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    parent = subprocess.Popen([sys.executable, "-c", _WEED_PARENT, str(tmp_path / "s3")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    weed_pid = int(parent.stdout.readline())  # the handshake: weed is up and answering
+    exits = os.pidfd_open(weed_pid)
+    try:
+        # the launcher replaced itself with weed: same pid, weed's command line
+        assert Path(f"/proc/{weed_pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"weed")
+        parent.kill()
+        parent.wait()
+        readable, _, _ = select.select([exits], [], [], 60)  # readable once weed has exited
+        assert readable == [exits], "weed mini kept running after its parent was killed"
+    finally:
+        if not select.select([exits], [], [], 0)[0]:
+            os.kill(weed_pid, signal.SIGKILL)
+        os.close(exits)
+        parent.stdout.close()
+        parent.stdin.close()
 
 
 @pytest.fixture
