@@ -105,8 +105,7 @@ class Sandbox:
 
             # GitHub data is kept on disk only beside on-disk S3: after a restart on moto, repositories
             # remembered without the state that records them would make the next apply fail.
-            on_disk = self.data_dir is not None and s3_server.kind == "weed"
-            gh_dir = self.data_dir / "github" if on_disk and self.data_dir is not None else None
+            gh_dir = self.data_dir / "github" if self.data_dir is not None and s3_server.kind == "weed" else None
             self.github = github = GitHubAPIServer(host="127.0.0.1", port=0, data_dir=gh_dir).start()
             token = github.add_user(self.github_user)
         except BaseException:

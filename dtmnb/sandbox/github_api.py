@@ -168,8 +168,7 @@ class GitHubAPIServer:
 
     # -- faults and log ----------------------------------------------------------------------------
     def inject_fault(self, status: int | None = None, body: object = None, headers: dict[str, str] | None = None,
-                     delay: float = 0,
-                     count: int | None = 1, path: str = ".*", method: str | None = None) -> int:
+                     delay: float = 0, count: int | None = 1, path: str = ".*", method: str | None = None) -> int:
         """Answer the next ``count`` requests (None: all) whose path matches ``path`` (a regex searched in
         the path) with ``status``/``body``/``headers`` after ``delay`` seconds. ``status=None`` only delays.
         ``body`` may be a dict or a message string. Returns the fault's id."""
