@@ -353,22 +353,42 @@ def test_export_lines_quote_safely():
     assert sandbox_cli.export_lines({"A": "it's"}) == "export A='it'\"'\"'s'\n"
 
 
-def test_starting_again_in_one_kernel_restarts_both_servers_together(clean_env, capsys):
+_RUN_ALL_TWICE = """\
+import json, os, urllib.request
+import boto3
+import dtmnb.sandbox
+
+before = dict(os.environ)
+first = dtmnb.sandbox.start()
+boto3.client("s3").put_object(Bucket="devstream-test-remote-state", Key="devstream.state", Body=b"x: 1\\n")
+second = dtmnb.sandbox.start()
+try:
+    listed = boto3.client("s3").list_objects_v2(Bucket="devstream-test-remote-state")
+    request = urllib.request.Request(second.github_url + "/user",
+                                     headers={"Authorization": "token " + os.environ["GITHUB_TOKEN"]})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        login = json.loads(resp.read())["login"]
+    seen = {"first_running": first.running, "second_running": second.running,
+            "key_count": listed.get("KeyCount", 0), "login": login}
+finally:
+    second.stop()
+seen["env_restored"] = dict(os.environ) == before
+print(json.dumps(seen))
+"""
+
+
+def test_starting_again_in_one_kernel_restarts_both_servers_together(clean_env):
     """Run All twice in a notebook: the second start() stops the first sandbox (S3 and GitHub together), so
     the fresh S3 never remembers repositories the fresh GitHub API does not have; the environment ends as
-    it was before the first start."""
-    import boto3
-
-    before = dict(os.environ)
-    first = dtmnb.sandbox.start()
-    boto3.client("s3").put_object(Bucket="devstream-test-remote-state", Key="devstream.state", Body=b"x: 1\n")
-    second = dtmnb.sandbox.start()
-    try:
-        assert not first.running and second.running
-        assert "starting a fresh one (S3 and GitHub together)" in capsys.readouterr().out
-        listed = boto3.client("s3").list_objects_v2(Bucket="devstream-test-remote-state")
-        assert listed.get("KeyCount", 0) == 0
-        assert _github_login(second.github_url, os.environ["GITHUB_TOKEN"]) == "IronCore864"
-    finally:
-        second.stop()
-    assert dict(os.environ) == before
+    it was before the first start. Run in a fresh process, as a kernel is: moto servers in one process
+    share one store, so a moto server of the test session itself would keep the first sandbox's objects."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    run = subprocess.run([sys.executable, "-c", _RUN_ALL_TWICE], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "starting a fresh one (S3 and GitHub together)" in run.stdout
+    seen = json.loads(run.stdout.splitlines()[-1])
+    assert not seen["first_running"] and seen["second_running"]
+    assert seen["key_count"] == 0
+    assert seen["login"] == "IronCore864"
+    assert seen["env_restored"]
