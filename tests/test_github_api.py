@@ -435,6 +435,10 @@ def test_git_data_validation_messages(github_env):
     r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees",
              json={"tree": [{"path": "x", "mode": "644", "type": "blob", "content": "x"}]})
     assert r.status_code == 422
+    submodule = {"path": "sub", "mode": "160000", "type": "commit"}
+    for item, sha in ((submodule, None), ({**submodule, "sha": "not-an-object-id"}, "not-an-object-id")):
+        r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees", json={"tree": [item]})
+        assert r.status_code == 422 and r.json()["message"] == f"tree.sha {sha} is not a valid commit"
     r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees", data=b"{not json",
              headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["message"] == "Problems parsing JSON"
