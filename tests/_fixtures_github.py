@@ -11,12 +11,19 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-__all__ = ["github_server", "github_openapi", "github_env", "GitHubEnv", "OpenAPIChecker", "fast_github"]
+if TYPE_CHECKING:
+    from github import Github
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+
+__all__ = ["github_server", "github_openapi", "github_env", "GitHubEnv", "OpenAPIChecker", "fast_github", "login"]
 
 SUBSET = Path(__file__).parent / "github_openapi" / "api.github.com.subset.json.gz"
 USER = "IronCore864"
@@ -42,6 +49,11 @@ def fast_github(url: str, token: str, **kwargs):
     return Github(base_url=url, auth=Auth.Token(token), **options)
 
 
+def login(client: Github) -> str:
+    """The login of the client's token. PyGithub loads the user lazily: this is where GET /user is sent."""
+    return client.get_user().login
+
+
 class OpenAPIChecker:
     """Validates recorded exchanges against the description, with the fixes GitHub's description needs
     (docs/github-sandbox.md#checking-against-githubs-openapi-description)."""
@@ -49,49 +61,17 @@ class OpenAPIChecker:
     URN = "urn:github-openapi"
 
     def __init__(self, doc: dict):
-        from jsonschema import _keywords, validators
+        from jsonschema import validators
         from openapi_schema_validator import OAS30Validator
         from referencing import Registry, Resource
         from referencing.jsonschema import DRAFT4
 
         self.doc = self._absolute_refs(doc)
-        self.registry = Registry().with_resource(self.URN, Resource.from_contents(self.doc, default_specification=DRAFT4))
-
-        def one_of(v, subschemas, instance, schema):
-            if instance is None and schema.get("nullable"):
-                return
-            disc = schema.get("discriminator")
-            if disc:
-                mapping = disc.get("mapping", {})
-                if isinstance(instance, dict):
-                    target = mapping.get(instance.get(disc["propertyName"]))
-                else:
-                    target = mapping.get("array") if isinstance(instance, list) else None
-                if target:
-                    yield from v.descend(instance, {"$ref": target})
-                    return
-            # GitHub's oneOf branches are open objects that overlap (e.g. basic-error and
-            # repository-rule-violation-error for a 409): correct data may match several; require one.
-            yield from _keywords.anyOf(v, subschemas, instance, schema)
-
-        def nullable(keyword):
-            def check(v, subschemas, instance, schema):
-                if instance is None and schema.get("nullable"):
-                    return
-                yield from getattr(_keywords, keyword)(v, subschemas, instance, schema)
-            return check
-
+        self.registry = Registry().with_resource(self.URN,
+                                                 Resource.from_contents(self.doc, default_specification=DRAFT4))
         self.validator_class = validators.extend(
-            OAS30Validator, {"oneOf": one_of, "anyOf": nullable("anyOf"), "allOf": nullable("allOf")})
-        self.operations = []
-        for template, item in self.doc["paths"].items():
-            regex = re.sub(r"\{(\w+)\}", lambda mt: f"(?P<{mt.group(1)}>{MULTI_SEGMENT.get(mt.group(1), '[^/]+')})",
-                           template)
-            literal = len(re.sub(r"\{\w+\}", "", template))
-            for method in HTTP_METHODS:
-                if method in item:
-                    self.operations.append((literal, method.upper(), re.compile(f"^{regex}$"), template, item[method]))
-        self.operations.sort(key=lambda op: -op[0])
+            OAS30Validator, {"oneOf": _one_of, "anyOf": _nullable("anyOf"), "allOf": _nullable("allOf")})
+        self.operations = _operations(self.doc["paths"])
 
     @classmethod
     def load(cls, path: Path = SUBSET) -> OpenAPIChecker:
@@ -139,7 +119,8 @@ class OpenAPIChecker:
         if response is None:
             if status not in ANY_ENDPOINT_STATUSES:
                 return problems + [f"{where}: status {status} is not documented for {op['operationId']}"]
-            response = {"content": {"application/json": {"schema": {"$ref": f"{self.URN}#/components/schemas/basic-error"}}}}
+            basic_error = {"$ref": f"{self.URN}#/components/schemas/basic-error"}
+            response = {"content": {"application/json": {"schema": basic_error}}}
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         body = exchange["response_body"]
         if schema is None:
@@ -150,6 +131,53 @@ class OpenAPIChecker:
         else:
             problems += [f"{where} response: {e}" for e in self.errors(schema, body)]
         return problems
+
+
+def _one_of(v: Validator, subschemas: list, instance: object, schema: dict) -> Iterator[ValidationError]:
+    """OpenAPI's oneOf: nullable, and a discriminator picks the branch; otherwise any one branch."""
+    from jsonschema import _keywords
+
+    if instance is None and schema.get("nullable"):
+        return
+    disc = schema.get("discriminator")
+    if disc:
+        mapping = disc.get("mapping", {})
+        if isinstance(instance, dict):
+            target = mapping.get(instance.get(disc["propertyName"]))
+        else:
+            target = mapping.get("array") if isinstance(instance, list) else None
+        if target:
+            yield from v.descend(instance, {"$ref": target})
+            return
+    # GitHub's oneOf branches are open objects that overlap (e.g. basic-error and
+    # repository-rule-violation-error for a 409): correct data may match several; require one.
+    yield from _keywords.anyOf(v, subschemas, instance, schema)
+
+
+def _nullable(keyword: str) -> Callable[..., Iterator[ValidationError]]:
+    """The JSON Schema ``keyword`` (anyOf, allOf) letting ``null`` through where the schema is nullable."""
+    from jsonschema import _keywords
+
+    def check(v: Validator, subschemas: list, instance: object, schema: dict) -> Iterator[ValidationError]:
+        if instance is None and schema.get("nullable"):
+            return
+        yield from getattr(_keywords, keyword)(v, subschemas, instance, schema)
+    return check
+
+
+def _operations(paths: dict) -> list[tuple[int, str, re.Pattern[str], str, dict]]:
+    """``(literal length, METHOD, path regex, template, operation)``, templates with the most literal text
+    first, so a specific path wins over a general one that also matches."""
+    operations = []
+    for template, item in paths.items():
+        regex = re.sub(r"\{(\w+)\}", lambda mt: f"(?P<{mt.group(1)}>{MULTI_SEGMENT.get(mt.group(1), '[^/]+')})",
+                       template)
+        literal = len(re.sub(r"\{\w+\}", "", template))
+        for method in HTTP_METHODS:
+            if method in item:
+                operations.append((literal, method.upper(), re.compile(f"^{regex}$"), template, item[method]))
+    operations.sort(key=lambda op: -op[0])
+    return operations
 
 
 @dataclass

@@ -29,7 +29,7 @@ def _check_address(address) -> None:
     except ValueError:
         if host in ("localhost",):
             return
-        raise OSError(f"test network guard: refusing to connect to {host!r} (tests talk only to 127.0.0.1)")
+        raise OSError(f"test network guard: refusing to connect to {host!r} (tests talk only to 127.0.0.1)") from None
     if not ip.is_loopback:
         raise OSError(f"test network guard: refusing to connect to {host} (tests talk only to 127.0.0.1)")
 

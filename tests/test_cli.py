@@ -40,7 +40,8 @@ def test_tutorial_with_offline_twin_end_to_end(tutorial):
     assert lines[:3] == [
         "ℹ [INFO]  Apply started.",
         "ℹ [INFO]  Using local backend. State file: devstream.state.",
-        "ℹ [INFO]  Tool (local-repo-scaffolding/default) found in config but doesn't exist in the state, will be created.",
+        "ℹ [INFO]  Tool (local-repo-scaffolding/default) found in config but doesn't exist in the state, "
+        "will be created.",
     ]
     assert "ℹ [INFO]  -------------------- [  Processing progress: 1/1.  ] --------------------" in lines
     assert lines[-2:] == ["✔ [SUCCESS]  All plugins applied successfully.", "✔ [SUCCESS]  Apply finished."]
@@ -145,8 +146,9 @@ def test_terminal_prompt_like_dtm(answers, applied):
 
 def test_killed_mid_run_state_records_exactly_what_succeeded(tmp_path):
     """Kill -9 during the second change: the first is in the state, the state file is whole, no tmp left."""
-    config = write_config(tmp_path, "tools:\n- name: local-file\n  instanceID: one\n  options: {path: one.txt, content: '1'}\n"
-                                    "- name: slow\n  instanceID: two\n  dependsOn: [local-file.one]\n  options: {}\n")
+    config = write_config(tmp_path,
+                          "tools:\n- name: local-file\n  instanceID: one\n  options: {path: one.txt, content: '1'}\n"
+                          "- name: slow\n  instanceID: two\n  dependsOn: [local-file.one]\n  options: {}\n")
     script = textwrap.dedent(f"""
         import time, dtmnb
         from dtmnb.plugins import Plugin, register_plugin
@@ -163,7 +165,8 @@ def test_killed_mid_run_state_records_exactly_what_succeeded(tmp_path):
         register_plugin("slow", Slow)
         dtmnb.apply(dtmnb.load_config({str(config)!r}), auto_approve=True)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
     try:
         assert proc.stdout.readline().strip() == "slow started"
         proc.send_signal(signal.SIGKILL)

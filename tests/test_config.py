@@ -244,7 +244,8 @@ def test_ignored_sections_are_listed_then_logged_by_the_facade(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     write(tmp_path, {"config.yaml": sections("toolFile: t.yaml\n" + LOCAL_CORE, "tools: []\n"),
                      "t.yaml": "tools: []\n"})
-    warning = "config.yaml: toolFile is set, so the tools section written in this file is ignored (tools are read from t.yaml)"
+    warning = ("config.yaml: toolFile is set, so the tools section written in this file is ignored "
+               "(tools are read from t.yaml)")
     quiet = QuietConsole()
     with attach(quiet):
         cfg = load_config("config.yaml")
@@ -300,7 +301,7 @@ def test_options_mean_what_they_meant_to_dtm(tmp_path):
     ("'007'", "007"),               # a quoted string is pasted as is
     ('"a b"', "a b"),
     ("5m", "5m"),
-], ids=lambda v: str(v))
+], ids=str)
 def test_variable_values_render_like_go(tmp_path, value, text):
     cfg = load_config(write(tmp_path, {"config.yaml": sections(
         LOCAL_CORE, f"x: {value}\n", "tools:\n- name: a\n  instanceID: i\n  options:\n    v: \"[[ x ]]\"\n")}))

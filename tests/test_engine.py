@@ -43,7 +43,8 @@ def test_create_then_nothing_to_do(tmp_path):
     cfg = dtmnb.load_config(write_config(tmp_path, tools(tool(instance="a"))))
     changes = dtmnb.plan(cfg)
     assert list(changes[["key", "action"]].itertuples(index=False)) == [("recorder_a", "Create")]
-    assert changes.loc[0, "reason"] == "Tool (recorder/a) found in config but doesn't exist in the state, will be created."
+    assert changes.loc[0, "reason"] == ("Tool (recorder/a) found in config but doesn't exist in the state, "
+                                        "will be created.")
     result = run_apply(cfg)
     assert list(result["status"]) == ["succeeded"]
     assert set(stored(cfg)) == {"recorder_a"}
@@ -68,7 +69,8 @@ def test_create_when_read_finds_nothing_and_update_on_resource_drift(tmp_path):
     del Recorder.resources["a"]                       # deleted by hand
     Recorder.resources["b"]["outputs"]["url"] = "x"   # changed by hand
     changes = dtmnb.plan(cfg)
-    assert list(changes[["key", "action"]].itertuples(index=False)) == [("recorder_a", "Create"), ("recorder_b", "Update")]
+    assert list(changes[["key", "action"]].itertuples(index=False)) == [("recorder_a", "Create"),
+                                                                         ("recorder_b", "Update")]
     assert changes.loc[0, "reason"].endswith("state found but it seems the tool isn't created, will be created.")
     assert changes.loc[1, "reason"] == "Tool (recorder/b) drifted from the state, will be updated."
 
@@ -224,7 +226,8 @@ def test_auto_approve_from_environment(tmp_path, monkeypatch):
 
 
 def test_delete_and_destroy(tmp_path):
-    cfg = dtmnb.load_config(write_config(tmp_path, tools(tool(instance="a"), tool(instance="b", depends=["recorder.a"]))))
+    config = write_config(tmp_path, tools(tool(instance="a"), tool(instance="b", depends=["recorder.a"])))
+    cfg = dtmnb.load_config(config)
     run_apply(cfg)
     result = dtmnb.delete(cfg, auto_approve=True, console=QuietConsole())
     assert list(result["key"]) == ["recorder_b", "recorder_a"]

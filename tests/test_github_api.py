@@ -26,7 +26,7 @@ from github import (  # noqa: E402
 from dtmnb.sandbox.github_api import GitHubAPIServer  # noqa: E402
 from dtmnb.sandbox.github_git import object_id  # noqa: E402
 
-from ._fixtures_github import fast_github  # noqa: E402
+from ._fixtures_github import fast_github, login  # noqa: E402
 
 GIT = shutil.which("git")
 
@@ -130,8 +130,9 @@ def test_auth_errors(github_env):
     assert r.status_code == 401 and r.json()["message"] == "Requires authentication"
     r = _api(github_env, "GET", "/user", token="ghp_wrong")
     assert r.status_code == 401 and r.json()["message"] == "Bad credentials"
-    with pytest.raises(BadCredentialsException):
-        github_env.client(token="ghp_wrong").get_user().login
+    with pytest.raises(BadCredentialsException) as info:
+        login(github_env.client(token="ghp_wrong"))
+    assert info.value.status == 401
 
 
 def test_not_found_and_empty_repository_messages(github_env):
@@ -272,7 +273,10 @@ def test_object_ids_are_gits(github_env, tmp_path):
     bare = github_env.server.export_repo("IronCore864", "fidelity", tmp_path / "fidelity.git")
     fsck = subprocess.run([GIT, "-C", str(bare), "fsck", "--strict"], capture_output=True, text=True)
     assert fsck.returncode == 0, fsck.stderr
-    git = lambda *a: subprocess.run([GIT, "-C", str(bare), *a], capture_output=True, text=True, check=True).stdout
+
+    def git(*args: str) -> str:
+        return subprocess.run([GIT, "-C", str(bare), *args], capture_output=True, text=True, check=True).stdout
+
     assert git("rev-parse", "main").strip() == commit.sha
     assert git("rev-parse", "main^{tree}").strip() == commit.tree.sha
     assert git("log", "--format=%s", "main").split("\n")[:2] == ["scaffold", "first"]
@@ -296,7 +300,7 @@ def test_fault_injection_count_path_and_method(github_env):
     server.inject_fault(503, "Service Unavailable", path=r"^/user$", count=2)
     for _ in range(2):
         with pytest.raises(GithubException) as info:
-            g.get_user().login
+            login(g)
         assert info.value.status == 503
     assert g.get_user().login == "IronCore864"
     server.inject_fault(500, {"message": "only writes"}, method="POST", count=None)
@@ -322,14 +326,14 @@ def test_retries_with_an_explicit_policy(github_env):
 def test_rate_limit_fault_is_pygithubs_rate_limit_exception(github_env):
     github_env.server.inject_rate_limit(reset_in=3600)
     with pytest.raises(RateLimitExceededException) as info:
-        github_env.client().get_user().login
+        login(github_env.client())
     assert info.value.headers["x-ratelimit-remaining"] == "0"
     from github.GithubException import RateLimitExceededExceedsMaxWait
     from github.GithubRetry import GithubRetry
 
     github_env.server.inject_rate_limit(reset_in=3600)
     with pytest.raises(RateLimitExceededExceedsMaxWait):
-        github_env.client(retry=GithubRetry(total=2, max_rate_limit_wait=1)).get_user().login
+        login(github_env.client(retry=GithubRetry(total=2, max_rate_limit_wait=1)))
 
 
 def test_real_rate_limit_counter(github_env, monkeypatch):
@@ -346,7 +350,7 @@ def test_real_rate_limit_counter(github_env, monkeypatch):
 
 
 def test_request_log_hides_the_token(github_env):
-    github_env.client().get_user().login
+    assert login(github_env.client()) == "IronCore864"
     entry = github_env.server.requests[-1]
     assert entry["method"] == "GET" and entry["path"] == "/user" and entry["status"] == 200
     assert github_env.token not in json.dumps(entry)
@@ -431,11 +435,15 @@ def test_git_data_validation_messages(github_env):
     r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees",
              json={"tree": [{"path": "x", "mode": "644", "type": "blob", "content": "x"}]})
     assert r.status_code == 422
+    submodule = {"path": "sub", "mode": "160000", "type": "commit"}
+    for item, sha in ((submodule, None), ({**submodule, "sha": "not-an-object-id"}, "not-an-object-id")):
+        r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees", json={"tree": [item]})
+        assert r.status_code == 422 and r.json()["message"] == f"tree.sha {sha} is not a valid commit"
     r = _api(github_env, "POST", "/repos/IronCore864/checks/git/trees", data=b"{not json",
              headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["message"] == "Problems parsing JSON"
     github_env.server.requests[:] = [x for x in github_env.server.requests if x["status"] != 400 and
-                                     not (x["request_body"] or {}).get("tree") == [{"path": "x", "mode": "644",
+                                     (x["request_body"] or {}).get("tree") != [{"path": "x", "mode": "644",
                                                                                    "type": "blob", "content": "x"}]]
 
 

@@ -9,6 +9,8 @@ import yaml
 
 pytest.importorskip("github")
 
+from github import UnknownObjectException
+
 from dtmnb.console import QuietConsole, attach
 from dtmnb.errors import PluginError
 from dtmnb.plugins import (
@@ -17,12 +19,13 @@ from dtmnb.plugins import (
 )
 from dtmnb.plugins.scaffold_template import GO_WEBAPP, TemplateError, render_template, scaffold_variables
 
+from ._fixtures_github import login
+from .tutorial import TUTORIAL_CONFIG_LOCAL as TUTORIAL_CONFIG
+from .tutorial import TUTORIAL_STATE, TUTORIAL_TOOLS, TUTORIAL_VARIABLES
+
 NAME = "github-repo-scaffolding-golang"
 OPTIONS = {"owner": "IronCore864", "org": "", "repo": "dtm-test-go", "branch": "main",
            "image_repo": "ironcore864/dtm-test-go"}
-
-from .tutorial import TUTORIAL_CONFIG_LOCAL as TUTORIAL_CONFIG  # noqa: E402
-from .tutorial import TUTORIAL_STATE, TUTORIAL_TOOLS, TUTORIAL_VARIABLES
 
 
 @pytest.fixture
@@ -100,7 +103,7 @@ def test_branch_other_than_the_default_is_created(github_env, plugin):
     assert repo.default_branch == "main"
     assert {b.name for b in repo.get_branches()} == {"main", "develop"}
     assert repo.get_contents("go.mod", ref="develop")
-    with pytest.raises(Exception):
+    with pytest.raises(UnknownObjectException):
         repo.get_contents("go.mod", ref="main")  # main only has the bootstrap commit
 
 
@@ -280,7 +283,8 @@ def test_timeout(github_env, plugin, monkeypatch):
 
 def test_no_token_in_any_message(github_env, plugin, monkeypatch):
     messages = []
-    for fault in ({"status": 500, "body": "x"}, {"status": 404, "body": "Not Found"}, {"status": 401, "body": "Bad credentials"},
+    for fault in ({"status": 500, "body": "x"}, {"status": 404, "body": "Not Found"},
+                  {"status": 401, "body": "Bad credentials"},
                   {"status": 422, "body": {"message": "Validation Failed", "errors": [{"code": "invalid"}]}}):
         github_env.server.inject_fault(**fault)
         for call in (plugin.create, plugin.read, plugin.delete):
@@ -301,7 +305,7 @@ def test_real_mode_client_retries_and_caps_rate_limit_waits(github_env, monkeypa
     assert g.get_user().login == "IronCore864"  # retried, as on real GitHub
     github_env.server.inject_rate_limit(reset_in=3600, path="^/user$")
     with pytest.raises(RateLimitExceededExceedsMaxWait) as info:
-        g.get_user().login
+        login(g)
     assert "resets at" in str(github_client.explain(info.value, "x", github_env.url))
     assert github_client.is_loopback(github_env.url) and not github_client.is_loopback("https://api.github.com")
 

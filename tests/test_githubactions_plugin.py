@@ -315,7 +315,8 @@ def test_rendered_workflows_say_what_the_options_say():
 
 def test_the_schema_check_itself_catches_broken_workflows():
     assert _schema_errors("name: x\non: push\njobs: {}\n")  # no job
-    assert _schema_errors("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: x\n        run: y\n")
+    assert _schema_errors("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                          "      - uses: x\n        run: y\n")
 
 
 # ---- options ----------------------------------------------------------------------------------------------
@@ -348,7 +349,8 @@ def test_schema_identity_defaults_and_template():
     assert cls.describe_identity(OPTIONS) == "IronCore864/go-demo"
     filled = cls.schema.with_defaults({"repo": "r", "branch": "main", "language": {"name": "go"}})
     assert filled["build"] == {"enable": False, "command": "go build ./..."}
-    assert filled["test"]["coverage"] == {"enable": False, "profile": "-race -covermode=atomic", "output": "coverage.out"}
+    assert filled["test"]["coverage"] == {"enable": False, "profile": "-race -covermode=atomic",
+                                          "output": "coverage.out"}
     assert filled["docker"]["registry"]["type"] == "dockerhub"
     template = cls.schema.template()
     assert "coverage:" in template and "registry:" in template and "DOCKERHUB_TOKEN" in template

@@ -8,8 +8,9 @@ import dtmnb
 
 
 def test_public_names():
-    for name in ("load_config", "plan", "apply", "delete", "destroy", "read_state", "show_status", "show", "PendingApply",
-                 "state_history", "state_diff", "force_unlock", "lock_status", "state_text", "sandbox", "errors"):
+    for name in ("load_config", "plan", "apply", "delete", "destroy", "read_state", "show_status", "show",
+                 "PendingApply", "state_history", "state_diff", "force_unlock", "lock_status", "state_text", "sandbox",
+                 "errors"):
         assert getattr(dtmnb, name) is not None, name
     assert dtmnb.__version__
 

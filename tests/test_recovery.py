@@ -63,7 +63,8 @@ def test_next_run_names_the_change_in_flight_and_how_to_recover(killed_run, tmp_
 
     dtmnb.force_unlock(killed_run, lock.loc[0, "id"])
     result = dtmnb.apply(killed_run, auto_approve=True, console=QuietConsole()).set_index("key")
-    assert result.loc["local-file_f3", "status"] == "failed" and "already exists" in result.loc["local-file_f3", "error"]
+    assert result.loc["local-file_f3", "status"] == "failed"
+    assert "already exists" in result.loc["local-file_f3", "error"]
     assert (result.drop("local-file_f3")["status"] == "succeeded").all()
     dtmnb.import_tool(killed_run, "local-file.f3", console=QuietConsole())
     assert dtmnb.plan(killed_run).empty

@@ -6,7 +6,8 @@ from dtmnb.references import resolve
 from dtmnb.state import State, ToolState
 
 STATE = State({
-    "repo_default": ToolState("repo", "default", resource={"outputs": {"owner": "o", "url": "https://x/o/r.git", "n": 3}}),
+    "repo_default": ToolState("repo", "default",
+                              resource={"outputs": {"owner": "o", "url": "https://x/o/r.git", "n": 3}}),
     "app_eu.west": ToolState("app", "eu.west", resource={"outputs": {"host": "h"}}),
     "bare_x": ToolState("bare", "x", resource={}),
 })

@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
-import textwrap
 import urllib.request
 from pathlib import Path
 
@@ -125,6 +126,39 @@ def test_weed_sandbox_persists_across_restart(clean_env, tmp_path):
         assert b.read().data == b"kept: still\n"
         assert len(b.history()) == 2  # versions and the versioning setting survived
     assert len(list((data_dir / "s3").glob("m[0-9]*"))) == 1  # one master dir, not one per restart
+
+
+_WEED_PARENT = """\
+import sys
+from dtmnb.sandbox.s3 import WeedServer
+server = WeedServer(sys.argv[1]).start()
+print(server.proc.pid, flush=True)
+sys.stdin.read()
+"""
+
+
+@needs_weed
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PDEATHSIG is Linux-only")
+def test_weed_stops_when_its_parent_is_killed(tmp_path):
+    """A sandbox killed with SIGKILL runs no atexit handler: weed mini still stops (SIGTERM from the kernel)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    parent = subprocess.Popen([sys.executable, "-c", _WEED_PARENT, str(tmp_path / "s3")], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    weed_pid = int(parent.stdout.readline())  # the handshake: weed is up and answering
+    exits = os.pidfd_open(weed_pid)
+    try:
+        # the launcher replaced itself with weed: same pid, weed's command line
+        assert Path(f"/proc/{weed_pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"weed")
+        parent.kill()
+        parent.wait()
+        readable, _, _ = select.select([exits], [], [], 60)  # readable once weed has exited
+        assert readable == [exits], "weed mini kept running after its parent was killed"
+    finally:
+        if not select.select([exits], [], [], 0)[0]:
+            os.kill(weed_pid, signal.SIGKILL)
+        os.close(exits)
+        parent.stdout.close()
+        parent.stdin.close()
 
 
 @pytest.fixture
@@ -319,31 +353,42 @@ def test_export_lines_quote_safely():
     assert sandbox_cli.export_lines({"A": "it's"}) == "export A='it'\"'\"'s'\n"
 
 
+_RUN_ALL_TWICE = """\
+import json, os, urllib.request
+import boto3
+import dtmnb.sandbox
+
+before = dict(os.environ)
+first = dtmnb.sandbox.start()
+boto3.client("s3").put_object(Bucket="devstream-test-remote-state", Key="devstream.state", Body=b"x: 1\\n")
+second = dtmnb.sandbox.start()
+try:
+    listed = boto3.client("s3").list_objects_v2(Bucket="devstream-test-remote-state")
+    request = urllib.request.Request(second.github_url + "/user",
+                                     headers={"Authorization": "token " + os.environ["GITHUB_TOKEN"]})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        login = json.loads(resp.read())["login"]
+    seen = {"first_running": first.running, "second_running": second.running,
+            "key_count": listed.get("KeyCount", 0), "login": login}
+finally:
+    second.stop()
+seen["env_restored"] = dict(os.environ) == before
+print(json.dumps(seen))
+"""
+
+
 def test_starting_again_in_one_kernel_restarts_both_servers_together(clean_env):
     """Run All twice in a notebook: the second start() stops the first sandbox (S3 and GitHub together), so
     the fresh S3 never remembers repositories the fresh GitHub API does not have; the environment ends as
-    it was before the first start. (In a process of its own, as a kernel is: moto keeps one in-memory store
-    per process while any of its servers runs, and the test session runs others.)"""
-    script = textwrap.dedent("""
-        import json, os, urllib.request
-        import boto3, dtmnb
-        before = dict(os.environ)
-        first = dtmnb.sandbox.start()
-        boto3.client("s3").put_object(Bucket="devstream-test-remote-state", Key="devstream.state", Body=b"x: 1\\n")
-        second = dtmnb.sandbox.start()
-        listed = boto3.client("s3").list_objects_v2(Bucket="devstream-test-remote-state")
-        req = urllib.request.Request(second.github_url + "/user",
-                                     headers={"Authorization": "token " + os.environ["GITHUB_TOKEN"]})
-        login = json.loads(urllib.request.urlopen(req, timeout=10).read())["login"]
-        result = {"first": first.running, "second": second.running, "objects": listed.get("KeyCount", 0),
-                  "login": login}
-        second.stop()
-        result["restored"] = dict(os.environ) == before
-        print(json.dumps(result))
-    """)
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    it was before the first start. Run in a fresh process, as a kernel is: moto servers in one process
+    share one store, so a moto server of the test session itself would keep the first sandbox's objects."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    run = subprocess.run([sys.executable, "-c", _RUN_ALL_TWICE], capture_output=True, text=True, env=env,
+                         timeout=120)
     assert run.returncode == 0, run.stderr
-    *notes, last = run.stdout.strip().splitlines()
-    assert "starting a fresh one (S3 and GitHub together)" in "\n".join(notes)
-    assert json.loads(last) == {"first": False, "second": True, "objects": 0, "login": "IronCore864",
-                                "restored": True}
+    assert "starting a fresh one (S3 and GitHub together)" in run.stdout
+    seen = json.loads(run.stdout.splitlines()[-1])
+    assert not seen["first_running"] and seen["second_running"]
+    assert seen["key_count"] == 0
+    assert seen["login"] == "IronCore864"
+    assert seen["env_restored"]

@@ -28,7 +28,7 @@ def _write(tmp_path, text: str, name: str = "config.yaml"):
 
 
 def _statuses(result) -> list[str]:
-    return [f"{k}: {s} {e}".strip() for k, s, e in zip(result["key"], result["status"], result["error"])]
+    return [f"{k}: {s} {e}".strip() for k, s, e in zip(result["key"], result["status"], result["error"], strict=True)]
 
 
 # ---- the sample config and plugin templates --------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_quickstart_applies_updates_only_the_workflows_and_destroys(github_env, 
     _write(tmp_path, text.replace('version: "1.21"', 'version: "1.22"'))
     cfg = dtmnb.load_config(tmp_path / "config.yaml")
     changes = dtmnb.plan(cfg)
-    assert list(zip(changes["key"], changes["action"])) == [("githubactions-golang_default", "Update")]
+    assert list(zip(changes["key"], changes["action"], strict=True)) == [("githubactions-golang_default", "Update")]
     repo_id = repo.id
     result = dtmnb.apply(cfg, auto_approve=True, console=_quiet_console())
     assert list(result["status"]) == ["succeeded"], _statuses(result)
@@ -146,7 +146,7 @@ def test_quickstart_applies_updates_only_the_workflows_and_destroys(github_env, 
     # a hand edit of a workflow is drift: the plan updates the workflows, and one apply puts them back
     repo.update_file(PR, "by hand", "name: mine\n", sha=repo.get_contents(PR).sha)
     changes = dtmnb.plan(cfg)
-    assert list(zip(changes["key"], changes["action"])) == [("githubactions-golang_default", "Update")]
+    assert list(zip(changes["key"], changes["action"], strict=True)) == [("githubactions-golang_default", "Update")]
     result = dtmnb.apply(cfg, auto_approve=True, console=_quiet_console())
     assert list(result["status"]) == ["succeeded"], _statuses(result)
     assert repo.get_contents(PR).decoded_content.decode().startswith("# Written by dtmnb")

@@ -212,7 +212,8 @@ def test_not_applied_error_is_short_in_ipython():
     with pytest.raises(ui.NotAppliedError) as info:
         ui.require_applied(p)
     assert info.value._render_traceback_() == [
-        "NotAppliedError: the apply above is waiting for you: click Apply (or call .approve()) and run this cell again."]
+        "NotAppliedError: the apply above is waiting for you: click Apply (or call .approve()) and run this cell "
+        "again."]
 
 
 # ---- with the real engine: apply() in a (pretend) notebook returns the confirmation --------------------

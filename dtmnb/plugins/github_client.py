@@ -13,8 +13,13 @@ import ipaddress
 import os
 import time
 import urllib.parse
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import PluginError, missing_dependency
+
+if TYPE_CHECKING:
+    from github import Github, GithubException
 
 DEFAULT_API_URL = "https://api.github.com"
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "github_token")
@@ -50,7 +55,7 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def make_github(token: str, base_url: str | None = None, fast: bool | None = None):
+def make_github(token: str, base_url: str | None = None, fast: bool | None = None) -> Github:
     """A ``github.Github`` for ``base_url``; ``fast`` (default: loopback URL) disables retries/throttling."""
     try:
         import github
@@ -61,16 +66,16 @@ def make_github(token: str, base_url: str | None = None, fast: bool | None = Non
 
     base_url = (base_url or api_url()).rstrip("/")
     fast = is_loopback(base_url) if fast is None else fast
-    common = {"base_url": base_url, "auth": github.Auth.Token(token), "user_agent": f"dtmnb/{__version__} PyGithub"}
+    auth, user_agent = github.Auth.Token(token), f"dtmnb/{__version__} PyGithub"
     if fast:
-        return github.Github(**common, retry=None, timeout=LOCAL_TIMEOUT, seconds_between_requests=None,
-                             seconds_between_writes=None)
+        return github.Github(base_url=base_url, auth=auth, user_agent=user_agent, retry=None, timeout=LOCAL_TIMEOUT,
+                             seconds_between_requests=None, seconds_between_writes=None)
     wait = float(os.environ.get("DTMNB_GITHUB_MAX_RATE_LIMIT_WAIT", MAX_RATE_LIMIT_WAIT))
-    return github.Github(**common, timeout=REAL_TIMEOUT,
+    return github.Github(base_url=base_url, auth=auth, user_agent=user_agent, timeout=REAL_TIMEOUT,
                          retry=GithubRetry(total=10, max_rate_limit_wait=wait, secondary_rate_wait=min(60.0, wait)))
 
 
-def error_types() -> tuple:
+def error_types() -> tuple[type[Exception], ...]:
     """The exceptions a PyGithub call may raise: ``GithubException`` and requests' ``RequestException``."""
     import requests
     from github import GithubException
@@ -78,14 +83,14 @@ def error_types() -> tuple:
     return (GithubException, requests.exceptions.RequestException)
 
 
-def _header(headers, name: str) -> str | None:
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     for key, value in (headers or {}).items():
         if key.lower() == name.lower():
             return value
     return None
 
 
-def _reset_text(headers) -> str:
+def _reset_text(headers: Mapping[str, str] | None) -> str:
     reset = _header(headers, "x-ratelimit-reset")
     retry_after = _header(headers, "retry-after")
     if reset and reset.isdigit():
@@ -137,7 +142,7 @@ def explain(exc: Exception, action: str, base_url: str, token: str | None = None
     return PluginError(scrub(text, token))
 
 
-def _message(exc) -> str:
+def _message(exc: GithubException) -> str:
     data = exc.data
     if isinstance(data, dict):
         message = str(data.get("message") or "")

@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import PluginError
 from ..report import get_logger
 from ..schema import Option, OptionProblem, Schema
 from . import github_client as gc
-from .base import Plugin
+from .base import Plugin, Resource
 from .scaffold_template import GO_WEBAPP, render_template, scaffold_variables
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+T = TypeVar("T")
 
 BOOTSTRAP_FILE = ".gitignore"
 BOOTSTRAP_MESSAGE = "Initialize the repository"
@@ -38,7 +45,8 @@ class Options:
 
     @classmethod
     def parse(cls, options: dict) -> Options:
-        problems, values = [], {}
+        problems: list[str] = []
+        values: dict[str, str] = {}
         for key in KNOWN_OPTIONS:
             value = (options or {}).get(key)
             if value is not None and not isinstance(value, (str, int)):
@@ -95,7 +103,7 @@ class GithubRepoScaffoldingGolang(Plugin):
     template_dir = GO_WEBAPP
 
     # -- plugin contract ---------------------------------------------------------------------------
-    def create(self, options: dict) -> dict:
+    def create(self, options: dict) -> Resource:
         opts = Options.parse(options)
         files = render_template(self.template_dir, scaffold_variables(opts.repo, opts.account, opts.repo,
                                                                        opts.image_repo))
@@ -109,7 +117,7 @@ class GithubRepoScaffoldingGolang(Plugin):
             raise PluginError(f"{reason} {self._rollback(session, repo, opts)}") from None
         return self._resource(opts, repo.clone_url, repo.name)
 
-    def read(self, options: dict) -> dict | None:
+    def read(self, options: dict) -> Resource | None:
         opts = Options.parse(options)
         session = _Session()
         try:
@@ -135,7 +143,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         log.info(f"The repo {opts.repo} has been deleted.")
 
     # -- steps -------------------------------------------------------------------------------------
-    def _create_repo(self, session: _Session, opts: Options):
+    def _create_repo(self, session: _Session, opts: Options) -> Repository:
         gh = session.github
         try:
             login = gh.get_user().login
@@ -156,15 +164,14 @@ class GithubRepoScaffoldingGolang(Plugin):
                         404: f"There is no organization '{opts.org}' at {session.base_url} "
                              f"(or the token cannot see it); check option 'org'"}) from None
                 hints[403] = f"User {login} may not create repositories in organization {opts.org}"
-            else:
-                if opts.owner != login:
-                    raise PluginError(_owner_mismatch(opts.owner, login))
-                owner = gh.get_user()
-            return owner.create_repo(opts.repo, auto_init=False)
+                return owner.create_repo(opts.repo, auto_init=False)
+            if opts.owner != login:
+                raise PluginError(_owner_mismatch(opts.owner, login))
+            return gh.get_user().create_repo(opts.repo, auto_init=False)
         except session.errors as exc:
             raise session.explain(exc, action, hints) from None
 
-    def _push(self, session: _Session, repo, opts: Options, files: dict[str, str]) -> None:
+    def _push(self, session: _Session, repo: Repository, opts: Options, files: dict[str, str]) -> None:
         """Bootstrap commit on the default branch, then all files in one commit on ``opts.branch``."""
         from github import InputGitTreeElement
 
@@ -180,7 +187,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         commit = repo.create_git_commit(SCAFFOLD_MESSAGE, tree, [parent])
         head.edit(commit.sha)
 
-    def _rollback(self, session: _Session, repo, opts: Options) -> str:
+    def _rollback(self, session: _Session, repo: Repository, opts: Options) -> str:
         try:
             repo.delete()
         except session.errors as exc:
@@ -190,7 +197,7 @@ class GithubRepoScaffoldingGolang(Plugin):
         return f"The half-made repository {opts.full_name} has been deleted."
 
     @staticmethod
-    def _resource(opts: Options, clone_url: str | None, repo_name: str | None) -> dict:
+    def _resource(opts: Options, clone_url: str | None, repo_name: str | None) -> Resource:
         """dtm's resource. Names GitHub reports in another letter case are written as the options spell
         them, so an unchanged repository never shows drift (dtm's case-sensitivity pitfall)."""
         name = opts.repo if (repo_name or opts.repo).lower() == opts.repo.lower() else repo_name
@@ -227,23 +234,23 @@ def _owner_mismatch(owner: str, login: str) -> str:
 class _Session:
     """The client, the API address and token (for error messages only), and the error types."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.base_url = gc.api_url()
         self.token = gc.github_token()
         self.github = gc.make_github(self.token, self.base_url)
         self.errors = gc.error_types()
         self.local = gc.is_loopback(self.base_url)
 
-    def explain(self, exc: Exception, action: str, hints: dict | None = None) -> PluginError:
+    def explain(self, exc: Exception, action: str, hints: dict[int, str] | None = None) -> PluginError:
         return gc.explain(exc, action, self.base_url, self.token, hints)
 
-    def settle(self, call, attempts: int = 4):
+    def settle(self, call: Callable[[], T], attempts: int = 4) -> T:
         """Run ``call``; on real GitHub retry briefly while a just-made repository or ref is not visible."""
-        for attempt in range(attempts):
+        for attempt in range(attempts - 1):
             try:
                 return call()
             except self.errors as exc:
-                if self.local or getattr(exc, "status", None) not in (404, 409) or attempt == attempts - 1:
+                if self.local or getattr(exc, "status", None) not in (404, 409):
                     raise
                 time.sleep(1 + attempt)
-        return None
+        return call()

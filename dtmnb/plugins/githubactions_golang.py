@@ -20,14 +20,23 @@ outputs: {owner, org, repo, branch, files, commit}}`` (``commit``: the last comm
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ..errors import PluginError
 from ..schema import Option, OptionProblem, Schema
 from . import github_client as gc
 from .base import Plugin, Resource
 from .githubactions_render import FILES, MARKER, WORKFLOW_DIR, Options, blob_sha, render_workflows, section
+
+if TYPE_CHECKING:
+    from github.ContentFile import ContentFile
+    from github.Repository import Repository
+
+#: the workflow files on a branch: path -> the file, or None where there is none
+Workflows = dict[str, "ContentFile | None"]
 
 COMMIT_MESSAGE = "GitHub Actions workflow, created by DevStream (dtmnb githubactions-golang)"
 REMOVE_MESSAGE = "Remove GitHub Actions workflows, by DevStream (dtmnb githubactions-golang)"
@@ -188,8 +197,8 @@ class GithubActionsGolang(Plugin):
             raise PluginError("githubactions-golang: options are illegal: " + "; ".join(problems))
         return Options(values)
 
-    def _write(self, s: _Session, repo, branch: str, files: dict[str, str], current: dict) -> None:
-        changed = {p: t for p, t in files.items() if current.get(p) is None or current[p].sha != blob_sha(t)}
+    def _write(self, s: _Session, repo: Repository, branch: str, files: dict[str, str], current: Workflows) -> None:
+        changed = {p: t for p, t in files.items() if (f := current.get(p)) is None or f.sha != blob_sha(t)}
         if not changed:
             self.log.info("GitHub Actions workflows are up to date.")
             return
@@ -200,7 +209,7 @@ class GithubActionsGolang(Plugin):
         for path in changed:
             self.log.info(f"GitHub Actions workflow {Path(path).name} written.")
 
-    def _delete_at(self, s: _Session, full_name: str, branch: str, secrets) -> None:
+    def _delete_at(self, s: _Session, full_name: str, branch: str, secrets: Iterable[str]) -> None:
         repo = s.repo_or_none(full_name)
         if repo is None:
             self.log.info(f"GitHub repo {full_name} was not found. Nothing to do here.")
@@ -208,7 +217,7 @@ class GithubActionsGolang(Plugin):
         self._remove_ours(s, repo, branch)
         s.remove_secrets(repo, set(secrets))
 
-    def _remove_ours(self, s: _Session, repo, branch: str) -> None:
+    def _remove_ours(self, s: _Session, repo: Repository, branch: str) -> None:
         current = s.files(repo, branch)
         doomed: dict[str, str | None] = {}
         for path, f in current.items():
@@ -217,7 +226,8 @@ class GithubActionsGolang(Plugin):
             elif _ours(f):
                 doomed[path] = None
             else:
-                self.log.warning(f"{path} in {repo.full_name} was not written by dtmnb (no marker line); left as it is.")
+                self.log.warning(f"{path} in {repo.full_name} was not written by dtmnb (no marker line); "
+                                 f"left as it is.")
         if doomed:
             s.commit(repo, branch, doomed, REMOVE_MESSAGE)
             for path in doomed:
@@ -239,7 +249,7 @@ def _found(resource: Resource | None) -> Resource:
     return resource
 
 
-def _ours(content_file) -> bool:
+def _ours(content_file: ContentFile) -> bool:
     try:
         return content_file.decoded_content.decode("utf-8", "replace").startswith(MARKER)
     except AssertionError:  # not base64-encoded (a file too large for the Contents API)
@@ -277,18 +287,20 @@ class _Session:
     def __enter__(self) -> _Session:
         return self
 
-    def __exit__(self, kind, exc, tb) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc is not None and isinstance(exc, self.errors):  # a PyGithub error no step explained
             raise self.explain(exc, "talking to GitHub") from None
 
-    def explain(self, exc: Exception, action: str, hints: dict | None = None, extra: str = "") -> PluginError:
+    def explain(self, exc: Exception, action: str, hints: dict[int, str] | None = None,
+                extra: str = "") -> PluginError:
         if isinstance(exc, PluginError):
             text = str(exc)
         else:
             text = str(gc.explain(exc, f"githubactions-golang: {action}", self.base_url, self.token, hints))
         return PluginError(gc.scrub(f"{text} {extra}".strip(), self.secret))
 
-    def repo_or_none(self, full_name: str):
+    def repo_or_none(self, full_name: str) -> Repository | None:
         try:
             return self.github.get_repo(full_name)
         except self.errors as exc:
@@ -296,7 +308,7 @@ class _Session:
                 return None
             raise self.explain(exc, f"reading repository {full_name}") from None
 
-    def existing_repo(self, opts: Options):
+    def existing_repo(self, opts: Options) -> Repository:
         repo = self.repo_or_none(opts.full_name)
         if repo is None:
             raise PluginError(
@@ -305,7 +317,7 @@ class _Session:
                 f"e.g. with github-repo-scaffolding-golang and dependsOn, or check options owner/org/repo.")
         return repo
 
-    def require_branch(self, repo, opts: Options) -> None:
+    def require_branch(self, repo: Repository, opts: Options) -> None:
         try:
             repo.get_branch(opts.branch)
         except self.errors as exc:
@@ -315,9 +327,9 @@ class _Session:
                 f"githubactions-golang: branch {opts.branch} does not exist in {opts.full_name} (an empty "
                 f"repository has none): push a first commit to it, or set option 'branch'.") from None
 
-    def files(self, repo, branch: str) -> dict[str, Any]:
+    def files(self, repo: Repository, branch: str) -> Workflows:
         """``{path: ContentFile or None}`` for the workflow files on ``branch``."""
-        out = {}
+        out: Workflows = {}
         for name in FILES:
             path = f"{WORKFLOW_DIR}/{name}"
             try:
@@ -332,7 +344,7 @@ class _Session:
             out[path] = found
         return out
 
-    def commit(self, repo, branch: str, changes: dict[str, str | None], message: str) -> str:
+    def commit(self, repo: Repository, branch: str, changes: dict[str, str | None], message: str) -> str:
         """One commit on ``branch`` writing (text) or removing (None) each path; returns its sha.
         The branch moves only forward: a push that lands meanwhile fails this instead of being lost."""
         from github import InputGitTreeElement
@@ -353,7 +365,7 @@ class _Session:
             }) from None
         return commit.sha
 
-    def last_commit(self, repo, branch: str, paths: list[str]) -> str:
+    def last_commit(self, repo: Repository, branch: str, paths: list[str]) -> str:
         """The newest commit that wrote any of ``paths`` (their histories ordered through the commit list)."""
         best, best_path = "", ""
         for path in paths:
@@ -368,14 +380,14 @@ class _Session:
                 best, best_path = head.sha, path
         return best
 
-    def secret_names(self, repo) -> set[str]:
+    def secret_names(self, repo: Repository) -> set[str]:
         try:
             return {s.name.upper() for s in repo.get_secrets()}
         except self.errors as exc:
             raise self.explain(exc, f"listing the Actions secrets of {repo.full_name}", {
                 403: "Reading repository secrets needs admin rights and the token's 'repo' scope"}) from None
 
-    def set_secrets(self, repo, opts: Options, managed: set[str]) -> list[str]:
+    def set_secrets(self, repo: Repository, opts: Options, managed: set[str]) -> list[str]:
         """Set DOCKERHUB_USERNAME/DOCKERHUB_TOKEN when docker is enabled; a secret that exists and is not
         in ``managed`` (set by someone else) is never replaced. Returns the names newly created."""
         if not opts.docker_enabled:
@@ -404,16 +416,17 @@ class _Session:
                 made.append(name)
         return made
 
-    def remove_secrets(self, repo, names) -> str:
+    def remove_secrets(self, repo: Repository, names: Iterable[str]) -> str:
         """Delete the secrets ``names`` (absent ones are fine); returns a note for an error message."""
         for name in sorted(names):
             try:
                 repo.delete_secret(name, "actions")
             except self.errors as exc:
-                return f"The secret {name} could not be removed ({self.explain(exc, 'removing it')}); remove it by hand."
+                why = self.explain(exc, "removing it")
+                return f"The secret {name} could not be removed ({why}); remove it by hand."
         return ""
 
-    def resource(self, repo, opts: Options, none_when_gone: bool = False) -> Resource | None:
+    def resource(self, repo: Repository, opts: Options, none_when_gone: bool = False) -> Resource | None:
         """What is there now, shaped as create returns it; None (if asked) when both files are gone."""
         current = self.files(repo, opts.branch)  # a missing branch reads as missing files
         present = [p for p, f in current.items() if f is not None]

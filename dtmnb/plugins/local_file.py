@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import PluginError
 from ..schema import Option, Schema
-from .base import Plugin
+from .base import Plugin, Resource
 
 
 class LocalFile(Plugin):
@@ -31,7 +31,7 @@ class LocalFile(Plugin):
             raise PluginError(f"local-file: option 'content' must be text, got {type(content).__name__}")
         return path, content
 
-    def _resource(self, path: str, data: bytes) -> dict:
+    def _resource(self, path: str, data: bytes) -> Resource:
         digest = hashlib.sha256(data).hexdigest()
         return {"path": path, "sha256": digest, "size": len(data),
                 "outputs": {"path": path, "sha256": digest}}
@@ -39,7 +39,7 @@ class LocalFile(Plugin):
     def _target(self, options: dict) -> Path:
         return self.context.resolve(self._options(options)[0])
 
-    def create(self, options: dict) -> dict:
+    def create(self, options: dict) -> Resource:
         path, _ = self._options(options)
         target = self.context.resolve(path)
         if target.exists() or target.is_symlink():
@@ -47,7 +47,7 @@ class LocalFile(Plugin):
                               f"untouched (remove it, choose another path, or import it)")
         return self._write(options)
 
-    def _write(self, options: dict) -> dict:
+    def _write(self, options: dict) -> Resource:
         path, content = self._options(options)
         target = self.context.resolve(path)
         data = content.encode("utf-8")
@@ -60,7 +60,7 @@ class LocalFile(Plugin):
             raise PluginError(f"local-file: cannot write {target}: {exc.strerror or exc}") from None
         return self._resource(path, data)
 
-    def read(self, options: dict) -> dict | None:
+    def read(self, options: dict) -> Resource | None:
         path, _ = self._options(options)
         target = self.context.resolve(path)
         try:
@@ -70,7 +70,7 @@ class LocalFile(Plugin):
         except OSError as exc:
             raise PluginError(f"local-file: cannot read {target}: {exc.strerror or exc}") from None
 
-    def update(self, options: dict, prior: dict) -> dict:
+    def update(self, options: dict, prior: Resource) -> Resource:
         return self._write(options)
 
     def delete(self, options: dict) -> None:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from pathlib import Path
 
 from ..errors import PluginError
 from ..schema import Option, OptionProblem, Schema
-from .base import Plugin
+from .base import Plugin, Resource
 from .scaffold_template import GO_WEBAPP, render_template, scaffold_variables
 
 
@@ -38,7 +39,7 @@ class LocalRepoScaffolding(Plugin):
             return [OptionProblem("owner", "set option `owner` (or `org`)")]
         return []
 
-    def _options(self, options: dict) -> dict:
+    def _options(self, options: dict) -> dict[str, str]:
         repo = options.get("repo")
         owner, org = options.get("owner") or "", options.get("org") or ""
         if not repo or not isinstance(repo, str):
@@ -50,10 +51,10 @@ class LocalRepoScaffolding(Plugin):
         return {"owner": owner, "org": org, "repo": repo, "branch": options.get("branch") or "main",
                 "image_repo": options.get("image_repo") or "", "output_dir": options.get("output_dir") or "repos"}
 
-    def _target(self, opts: dict):
+    def _target(self, opts: dict[str, str]) -> Path:
         return self.context.resolve(opts["output_dir"]) / opts["repo"]
 
-    def _resource(self, opts: dict, target, files: dict[str, bytes]) -> dict:
+    def _resource(self, opts: dict[str, str], target: Path, files: dict[str, bytes]) -> Resource:
         digest = hashlib.sha256()
         for rel in sorted(files):
             digest.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
@@ -64,7 +65,7 @@ class LocalRepoScaffolding(Plugin):
                         "path": f"{opts['output_dir']}/{opts['repo']}", "repoURL": target.resolve().as_uri()},
         }
 
-    def create(self, options: dict) -> dict:
+    def create(self, options: dict) -> Resource:
         opts = self._options(options)
         target = self._target(opts)
         if target.exists():
@@ -82,7 +83,7 @@ class LocalRepoScaffolding(Plugin):
         self.log.info(f"The project {opts['repo']} has been rendered into {opts['output_dir']}/{opts['repo']}.")
         return self._resource(opts, target, rendered)
 
-    def read(self, options: dict) -> dict | None:
+    def read(self, options: dict) -> Resource | None:
         opts = self._options(options)
         target = self._target(opts)
         if not target.is_dir():

@@ -13,6 +13,7 @@ Used by ``github-repo-scaffolding-golang`` and ``local-repo-scaffolding``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import PluginError
@@ -30,14 +31,14 @@ class TemplateError(PluginError):
     """Raised when a template cannot be rendered (missing variable, bad placeholder, unreadable file)."""
 
 
-def scaffold_variables(app_name: str, owner: str, repo: str, image_repo: str = "") -> dict:
+def scaffold_variables(app_name: str, owner: str, repo: str, image_repo: str = "") -> dict[str, object]:
     """The variables dtm gave its Go templates: AppName, Repo.Owner, Repo.Name, ImageRepo."""
     return {"AppName": app_name, "Repo": {"Owner": owner, "Name": repo}, "ImageRepo": image_repo}
 
 
-def _lookup(variables: dict, dotted: str):
+def _lookup(variables: Mapping[str, object], dotted: str) -> object:
     """Value of ``.A.B`` in ``variables``; raises KeyError naming the part that is missing."""
-    value = variables
+    value: object = variables
     parts = dotted[1:].split(".")
     for i, part in enumerate(parts):
         if not isinstance(value, dict) or part not in value or value[part] is None:
@@ -46,10 +47,10 @@ def _lookup(variables: dict, dotted: str):
     return value
 
 
-def render_text(text: str, variables: dict, source: str = "<template>") -> str:
+def render_text(text: str, variables: Mapping[str, object], source: str = "<template>") -> str:
     """Replace every ``[[ .Path ]]`` in ``text``; errors name ``source`` and the line."""
 
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         expr = match.group(1).strip()
         line = text.count("\n", 0, match.start()) + 1
         if not _FIELD_PATH.match(expr):
@@ -70,7 +71,7 @@ def render_text(text: str, variables: dict, source: str = "<template>") -> str:
     return _ACTION.sub(replace, text)
 
 
-def render_path(relative: str, variables: dict) -> str:
+def render_path(relative: str, variables: Mapping[str, object]) -> str:
     """Output path for a template file: ``_app_name_`` replaced, ``.tpl`` dropped."""
     out = relative
     if APP_NAME_MARKER in out:
@@ -83,7 +84,7 @@ def render_path(relative: str, variables: dict) -> str:
     return out
 
 
-def render_template(template_dir, variables: dict) -> dict[str, str]:
+def render_template(template_dir: str | Path, variables: Mapping[str, object]) -> dict[str, str]:
     """Render every file under ``template_dir``; returns ``{posix relative output path: text}``, sorted."""
     root = Path(template_dir)
     if not root.is_dir():

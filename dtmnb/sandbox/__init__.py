@@ -13,7 +13,13 @@ import secrets
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .github_api import GitHubAPIServer
+    from .s3 import LocalS3Server, S3Client
 
 DEFAULT_USER = "IronCore864"
 DEFAULT_BUCKETS = ("devstream-test-remote-state",)
@@ -31,13 +37,14 @@ class Sandbox:
     ``stop()`` (or leaving ``with``) stops both servers and restores the environment as it was.
     """
 
-    def __init__(self, user: str = DEFAULT_USER, buckets=DEFAULT_BUCKETS, data_dir=None, s3: str = "auto"):
+    def __init__(self, user: str = DEFAULT_USER, buckets: str | Iterable[str] = DEFAULT_BUCKETS,
+                 data_dir: str | os.PathLike[str] | None = None, s3: str = "auto"):
         self.github_user = user
         self.buckets = tuple([buckets] if isinstance(buckets, str) else buckets)
         self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self.s3_mode = s3
-        self.s3_server = None
-        self.github = None
+        self.s3_server: LocalS3Server | None = None
+        self.github: GitHubAPIServer | None = None
         self.env: dict[str, str] = {}
         self._saved_env: dict[str, str | None] = {}
         self._tmp: str | None = None
@@ -63,8 +70,12 @@ class Sandbox:
 
         return REGION
 
-    def s3_client(self):
+    def s3_client(self) -> S3Client:
         """A boto3 S3 client for the sandbox (what ``boto3.client('s3')`` gives inside it, too)."""
+        if self.s3_server is None:
+            from .s3 import SandboxError
+
+            raise SandboxError("the sandbox is not running: start it first (dtmnb.sandbox.start())")
         return self.s3_server.client()
 
     # ---- lifecycle ----------------------------------------------------------------------------------
@@ -86,26 +97,26 @@ class Sandbox:
                 s3_dir = Path(self._tmp) / "s3"
             if kind == "auto" and self.data_dir is None:
                 kind = "moto"
-            self.s3_server = start_s3(kind, s3_dir, access_key=ACCESS_KEY, secret_key=SECRET_KEY, region=REGION)
-            ensure_buckets(self.s3_server.client(), self.buckets, REGION, versioning=True)
+            self.s3_server = s3_server = start_s3(kind, s3_dir, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
+                                                  region=REGION)
+            ensure_buckets(s3_server.client(), self.buckets, REGION, versioning=True)
 
             from .github_api import GitHubAPIServer
 
             # GitHub data is kept on disk only beside on-disk S3: after a restart on moto, repositories
             # remembered without the state that records them would make the next apply fail.
-            on_disk = self.data_dir is not None and self.s3_server.kind == "weed"
-            gh_dir = self.data_dir / "github" if on_disk else None
-            self.github = GitHubAPIServer(host="127.0.0.1", port=0, data_dir=gh_dir).start()
-            token = self.github.add_user(self.github_user)
+            gh_dir = self.data_dir / "github" if self.data_dir is not None and s3_server.kind == "weed" else None
+            self.github = github = GitHubAPIServer(host="127.0.0.1", port=0, data_dir=gh_dir).start()
+            token = github.add_user(self.github_user)
         except BaseException:
             self._stop_servers()
             raise
         self.env = {
-            "AWS_ENDPOINT_URL_S3": self.s3_server.endpoint,
+            "AWS_ENDPOINT_URL_S3": s3_server.started_endpoint(),
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": REGION,
-            "GITHUB_API_URL": self.github.url,
+            "GITHUB_API_URL": github.url,
             "GITHUB_TOKEN": token,
             # a stand-in Docker Hub token, so githubactions-golang with docker.enable runs as on GitHub:
             # it becomes the repository secret DOCKERHUB_TOKEN (a real token is never sent to the sandbox)
@@ -147,7 +158,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -159,7 +170,8 @@ class Sandbox:
 _started: Sandbox | None = None   # the sandbox start() made last in this process
 
 
-def start(user: str = DEFAULT_USER, buckets=DEFAULT_BUCKETS, data_dir=None, s3: str = "auto") -> Sandbox:
+def start(user: str = DEFAULT_USER, buckets: str | Iterable[str] = DEFAULT_BUCKETS,
+          data_dir: str | os.PathLike[str] | None = None, s3: str = "auto") -> Sandbox:
     """Start a sandbox and point boto3 and PyGithub at it through environment variables.
 
     Run a notebook again (Run All twice) and this stops the sandbox it started the first time, S3 and

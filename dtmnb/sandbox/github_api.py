@@ -7,13 +7,15 @@
     ...
     server.stop()
 
-Endpoints are in ``github_routes``, ``github_contents`` and ``github_secrets``; data and JSON shapes in ``github_model``; git objects in ``github_git``.
+Endpoints are in ``github_routes``, ``github_contents`` and ``github_secrets``; data and JSON shapes in
+``github_model``; git objects in ``github_git``.
 A control API under ``/_sandbox/`` (and the same methods in Python) seeds users, organizations and tokens,
 resets, injects faults, returns the request log and exports repositories. With ``data_dir`` the state is
 kept in ``<data_dir>/github-sandbox.json`` so a workshop survives a restart.
 """
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -25,14 +27,17 @@ import threading
 import time
 import traceback
 import urllib.parse
+from collections.abc import Iterable, Sequence
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from . import github_contents, github_secrets
 from . import github_model as m
-from .github_control import control
+from .github_control import Answer, control
 from .github_routes import ROUTES as _REPO_ROUTES
-from .github_routes import ApiError, Request, not_found
+from .github_routes import ApiError, Request, Result, not_found
 
 ROUTES = [*_REPO_ROUTES, *github_contents.ROUTES, *github_secrets.ROUTES]
 
@@ -52,7 +57,7 @@ _TOKEN_CHARS = string.ascii_letters + string.digits
 class GitHubAPIServer:
     """GitHub-compatible API on ``http://127.0.0.1:PORT``; see the module docstring."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | None = None):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: str | Path | None = None):
         host = "127.0.0.1" if host == "localhost" else host
         try:
             loopback = ipaddress.ip_address(host).is_loopback
@@ -64,21 +69,19 @@ class GitHubAPIServer:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.lock = threading.RLock()
         self.world = self._load()
-        self.faults: list[dict] = []
-        self.requests: list[dict] = []
-        self._rates: dict[str, list] = {}  # token or "anonymous" -> [used, reset]
+        self.faults: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []
+        self._rates: dict[str, list[int]] = {}  # token or "anonymous" -> [used, reset]
         self._next_fault = 1
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._connections: set = set()  # open client sockets, closed by stop()
+        self._connections: set[socket.socket] = set()  # open client sockets, closed by stop()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> GitHubAPIServer:
         if self._httpd is None:
-            server_class = _IPv6Server if ":" in self.host else ThreadingHTTPServer
-            self._httpd = server_class((self.host, self.port), _Handler)
-            self._httpd.daemon_threads = True
-            self._httpd.api = self
+            server_class = _IPv6Server if ":" in self.host else _Server
+            self._httpd = server_class((self.host, self.port), _Handler, api=self)
             self.port = self._httpd.server_address[1]
             self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"github-sandbox-{self.port}",
                                             daemon=True)
@@ -91,25 +94,24 @@ class GitHubAPIServer:
         return f"http://{host}:{self.port}"
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        httpd, thread, self._httpd, self._thread = self._httpd, self._thread, None, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
             for conn in list(self._connections):  # kept-alive clients must not be served after stop
-                try:
+                with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self._thread.join(timeout=5)
-            self._httpd = self._thread = None
+        if thread is not None:
+            thread.join(timeout=5)
 
     def __enter__(self) -> GitHubAPIServer:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- seeding -----------------------------------------------------------------------------------
-    def add_user(self, login: str, scopes=m.DEFAULT_SCOPES, name: str | None = None) -> str:
+    def add_user(self, login: str, scopes: Sequence[str] = m.DEFAULT_SCOPES, name: str | None = None) -> str:
         """Create the user (if new) and return its first token with ``scopes``, making one if needed."""
         with self.lock:
             account = self.world.account(login)
@@ -123,7 +125,7 @@ class GitHubAPIServer:
                     return token
             return self.add_token(account.login, scopes)
 
-    def add_token(self, login: str, scopes=m.DEFAULT_SCOPES) -> str:
+    def add_token(self, login: str, scopes: Sequence[str] = m.DEFAULT_SCOPES) -> str:
         """A new personal access token for an existing user (e.g. with fewer scopes)."""
         with self.lock:
             account = self.world.account(login)
@@ -134,7 +136,7 @@ class GitHubAPIServer:
             self._save()
             return token
 
-    def add_org(self, login: str, members=()) -> None:
+    def add_org(self, login: str, members: Iterable[str] = ()) -> None:
         """Create the organization (if new) and add ``members`` (existing users, created if missing)."""
         with self.lock:
             org = self.world.account(login)
@@ -147,7 +149,7 @@ class GitHubAPIServer:
                 user = self.world.account(member)
                 if user is None:
                     self.add_user(member)
-                    user = self.world.account(member)
+                    user = self.world.accounts[member.lower()]
                 if user.login not in org.members:
                     org.members.append(user.login)
             self._save()
@@ -165,16 +167,16 @@ class GitHubAPIServer:
             self._save()
 
     # -- faults and log ----------------------------------------------------------------------------
-    def inject_fault(self, status: int | None = None, body=None, headers: dict | None = None, delay: float = 0,
-                     count: int | None = 1, path: str = ".*", method: str | None = None) -> int:
+    def inject_fault(self, status: int | None = None, body: object = None, headers: dict[str, str] | None = None,
+                     delay: float = 0, count: int | None = 1, path: str = ".*", method: str | None = None) -> int:
         """Answer the next ``count`` requests (None: all) whose path matches ``path`` (a regex searched in
         the path) with ``status``/``body``/``headers`` after ``delay`` seconds. ``status=None`` only delays.
         ``body`` may be a dict or a message string. Returns the fault's id."""
         re.compile(path)
         with self.lock:
-            fault = {"id": self._next_fault, "status": status, "body": body, "headers": dict(headers or {}),
-                     "delay": float(delay), "count": count, "path": path,
-                     "method": method.upper() if method else None}
+            fault: dict[str, Any] = {
+                "id": self._next_fault, "status": status, "body": body, "headers": dict(headers or {}),
+                "delay": float(delay), "count": count, "path": path, "method": method.upper() if method else None}
             self._next_fault += 1
             self.faults.append(fault)
             return fault["id"]
@@ -199,7 +201,7 @@ class GitHubAPIServer:
         with self.lock:
             self.requests.clear()
 
-    def _take_fault(self, method: str, path: str) -> dict | None:
+    def _take_fault(self, method: str, path: str) -> dict[str, Any] | None:
         with self.lock:
             for fault in self.faults:
                 if (fault["method"] in (None, method) and re.search(fault["path"], path)
@@ -229,7 +231,7 @@ class GitHubAPIServer:
                 raise KeyError(f"no repository {owner}/{name} in the sandbox")
             return github_secrets.secret_value(repo, secret)
 
-    def export_repo(self, owner: str, name: str, dest) -> Path:
+    def export_repo(self, owner: str, name: str, dest: str | Path) -> Path:
         """Write the repository as a bare git repository at ``dest`` (``git clone dest`` works)."""
         with self.lock:
             repo = self.world.repo(owner, name)
@@ -252,7 +254,7 @@ class GitHubAPIServer:
         os.replace(tmp, self.data_dir / STATE_FILE)
 
     # -- request handling --------------------------------------------------------------------------
-    def handle(self, method: str, raw_path: str, headers, body: bytes) -> tuple[int, dict, bytes]:
+    def handle(self, method: str, raw_path: str, headers: Message, body: bytes) -> Answer:
         """Answer one HTTP request: ``(status, headers, body bytes)``."""
         parts = urllib.parse.urlsplit(raw_path)
         path, query = parts.path, urllib.parse.parse_qs(parts.query, keep_blank_values=True)
@@ -268,13 +270,8 @@ class GitHubAPIServer:
         if fault and fault["delay"]:
             time.sleep(fault["delay"])
         if fault and fault["status"] is not None:
-            fb = fault["body"]
-            data = fb if isinstance(fb, (dict, list)) else {"message": fb or "Injected fault",
-                                                           "documentation_url": "https://docs.github.com/rest"}
-            if isinstance(data, dict) and isinstance(data.get("message"), str):
-                data = {**data, "message": data["message"].format(id=1, request_id=request_id)}
-            status, resp_headers, result = fault["status"], dict(fault["headers"]), data
-            scopes = None
+            status, resp_headers, result = fault["status"], dict(fault["headers"]), _fault_body(fault, request_id)
+            scopes: list[str] | None = None
         else:
             status, resp_headers, result, scopes = self._dispatch(method, path, query, headers, body, api)
         out = self._headers(status, resp_headers, headers, scopes, request_id)
@@ -282,7 +279,9 @@ class GitHubAPIServer:
         self._record(method, raw_path, headers, body, status, out, result, bool(fault and fault["status"]))
         return status, out, payload
 
-    def _dispatch(self, method, path, query, headers, body, api):
+    def _dispatch(self, method: str, path: str, query: dict[str, list[str]], headers: Message, body: bytes,
+                  api: str) -> tuple[int, dict[str, str], Result, list[str] | None]:
+        """Run the endpoint: ``(status, extra headers, JSON result, token scopes or None)``."""
         with self.lock:
             req = Request(method=method, path=path, query=query, body=None, api=api, world=self.world)
             try:
@@ -310,7 +309,7 @@ class GitHubAPIServer:
             except ApiError as exc:
                 return exc.status, dict(exc.headers), exc.body(), req.scopes if req.account else None
 
-    def _count(self, token, account, path) -> tuple:
+    def _count(self, token: str | None, account: m.Account | None, path: str) -> tuple[int, int, int]:
         """Count the request against the token's hourly budget; 403 when it is used up."""
         key = token or "anonymous"
         limit = RATE_LIMIT if token else 60
@@ -326,7 +325,8 @@ class GitHubAPIServer:
             rate[0] += 1
         return limit, rate[0], rate[1]
 
-    def _headers(self, status, extra, request_headers, scopes, request_id) -> dict:
+    def _headers(self, status: int, extra: dict[str, str], request_headers: Message, scopes: list[str] | None,
+                 request_id: str) -> dict[str, str]:
         token = _token(request_headers.get("Authorization"))
         limit = RATE_LIMIT if token else 60
         used, reset = self._rates.get(token or "anonymous", [0, int(time.time() + RATE_WINDOW)])
@@ -344,7 +344,9 @@ class GitHubAPIServer:
         out.update(extra)
         return out
 
-    def _record(self, method, raw_path, headers, body, status, out_headers, result, faulted) -> None:
+    def _record(self, method: str, raw_path: str, headers: Message, body: bytes, status: int,
+                out_headers: dict[str, str], result: object, faulted: bool) -> None:
+        request_body: object
         try:
             request_body = json.loads(body) if body else None
         except ValueError:
@@ -361,6 +363,16 @@ class GitHubAPIServer:
             del self.requests[:-MAX_LOG]
 
 
+def _fault_body(fault: dict[str, Any], request_id: str) -> Result:
+    """An injected fault's JSON body: its ``body``, or GitHub's error shape around a message string."""
+    body = fault["body"]
+    data = body if isinstance(body, (dict, list)) else {"message": body or "Injected fault",
+                                                         "documentation_url": "https://docs.github.com/rest"}
+    if isinstance(data, dict) and isinstance(data.get("message"), str):
+        data = {**data, "message": data["message"].format(id=1, request_id=request_id)}
+    return data
+
+
 def _token(header: str | None) -> str | None:
     if not header:
         return None
@@ -368,7 +380,17 @@ def _token(header: str | None) -> str | None:
     return value.strip() if scheme.lower() in ("token", "bearer") else header.strip()
 
 
-class _IPv6Server(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    """The HTTP server, knowing the API it serves."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], api: GitHubAPIServer):
+        self.api = api
+        super().__init__(address, handler)
+
+
+class _IPv6Server(_Server):
     address_family = socket.AF_INET6
 
 
@@ -378,6 +400,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "dtmnb-sandbox-github/1"
     timeout = 120
+    server: _Server
 
     def _serve(self) -> None:
         body = self._read_body()
@@ -406,7 +429,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -426,5 +449,5 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.api._connections.discard(self.connection)
         super().finish()
 
-    def log_message(self, format, *args) -> None:  # keep test and notebook output clean
+    def log_message(self, format: str, *args: object) -> None:  # keep test and notebook output clean
         pass

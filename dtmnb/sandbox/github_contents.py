@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import time
 import urllib.parse
 
@@ -22,7 +21,9 @@ from .github_routes import (
     EMPTY,
     ApiError,
     Request,
+    Result,
     check_workflow_scope,
+    compile_routes,
     get_repo,
     missing_field,
     not_found,
@@ -33,11 +34,11 @@ from .github_routes import (
 MAX_PER_PAGE = 100
 
 
-def get_content(req: Request, owner: str, name: str, path: str = ""):
+def get_content(req: Request, owner: str, name: str, path: str = "") -> Result:
     repo = get_repo(req, owner, name)
     if repo.empty:
         raise ApiError(404, "This repository is empty.")
-    ref, sha = resolve_ref(repo, (req.query.get("ref") or [None])[0])
+    ref, sha = resolve_ref(repo, req.param("ref"))
     path = path.strip("/")
     entry = repo.store.find(repo.store.commit(sha)["tree"], path)
     if entry is None:
@@ -70,7 +71,7 @@ def _commit_edit(req: Request, repo: m.Repo, branch: str, parents: list[str], ba
     return commit
 
 
-def put_content(req: Request, owner: str, name: str, path: str):
+def put_content(req: Request, owner: str, name: str, path: str) -> Result:
     repo = get_repo(req, owner, name, write=True)
     check_workflow_scope(req, [path])
     message = req.arg("message")
@@ -100,7 +101,7 @@ def put_content(req: Request, owner: str, name: str, path: str):
     return {"content": content, "commit": m.git_commit(req.api, repo, commit)}
 
 
-def delete_content(req: Request, owner: str, name: str, path: str):
+def delete_content(req: Request, owner: str, name: str, path: str) -> Result:
     repo = get_repo(req, owner, name, write=True)
     check_workflow_scope(req, [path])
     message, given_sha = req.arg("message"), req.arg("sha")
@@ -122,7 +123,7 @@ def delete_content(req: Request, owner: str, name: str, path: str):
 # -- commits ---------------------------------------------------------------------------------------
 
 def _query_int(req: Request, key: str, default: int) -> int:
-    raw = (req.query.get(key) or [""])[0]
+    raw = req.param(key) or ""
     if not raw:
         return default
     try:
@@ -141,12 +142,12 @@ def _touches(repo: m.Repo, sha: str, path: str) -> bool:
     return here != before
 
 
-def list_commits(req: Request, owner: str, name: str):
+def list_commits(req: Request, owner: str, name: str) -> Result:
     repo = get_repo(req, owner, name)
     if repo.empty:
         raise ApiError(409, EMPTY)
-    _, head = resolve_ref(repo, (req.query.get("sha") or [None])[0])
-    path = ((req.query.get("path") or [""])[0]).strip("/")
+    _, head = resolve_ref(repo, req.param("sha"))
+    path = (req.param("path") or "").strip("/")
     per_page = min(_query_int(req, "per_page", 30), MAX_PER_PAGE)
     page = _query_int(req, "page", 1)
     shas: list[str] = []
@@ -167,10 +168,10 @@ def list_commits(req: Request, owner: str, name: str):
 
 
 _R = "/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
-ROUTES = [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in [
+ROUTES = compile_routes([
     ("GET", _R + "/contents/?", get_content),
     ("GET", _R + "/contents/(?P<path>.+)", get_content),
     ("PUT", _R + "/contents/(?P<path>.+)", put_content),
     ("DELETE", _R + "/contents/(?P<path>.+)", delete_content),
     ("GET", _R + "/commits", list_commits),
-]]
+])

@@ -16,17 +16,26 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import github_model as m
+
+if TYPE_CHECKING:
+    from .github_api import GitHubAPIServer
+
+#: an HTTP answer: (status, headers, body bytes)
+Answer = tuple[int, dict[str, str], bytes]
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
-def _answer(status: int, data=None) -> tuple[int, dict, bytes]:
+def _answer(status: int, data: object = None) -> Answer:
     return status, dict(_JSON), b"" if status == 204 else json.dumps(data).encode()
 
 
-def control(server, method: str, path: str, query: dict, body: bytes, api: str) -> tuple[int, dict, bytes]:
+def control(server: GitHubAPIServer, method: str, path: str, query: dict[str, list[str]], body: bytes,
+            api: str) -> Answer:
     try:
         args = json.loads(body) if body else {}
     except ValueError:
@@ -39,55 +48,127 @@ def control(server, method: str, path: str, query: dict, body: bytes, api: str) 
         return _answer(400 if not isinstance(exc, KeyError) else 404, {"message": str(exc).strip("'\"")})
 
 
-def _route(server, method, path, query, args, api):
-    route = (method, path.rstrip("/"))
-    if route == ("GET", "/_sandbox/health"):
-        return _answer(200, {"ok": True, "url": api})
-    if route == ("POST", "/_sandbox/users"):
-        scopes = args.get("scopes", list(m.DEFAULT_SCOPES))
-        token = server.add_user(args["login"], scopes=scopes, name=args.get("name"))
-        return _answer(201, {"login": server.world.account(args["login"]).login, "token": token, "scopes": scopes})
-    if route == ("POST", "/_sandbox/tokens"):
-        return _answer(201, {"token": server.add_token(args["login"], args.get("scopes", list(m.DEFAULT_SCOPES)))})
-    if route == ("POST", "/_sandbox/orgs"):
-        server.add_org(args["login"], members=args.get("members", []))
-        return _answer(201, {"login": server.world.account(args["login"]).login})
-    if route == ("POST", "/_sandbox/reset"):
-        server.reset(keep_accounts=args.get("keep_accounts", True))
-        return _answer(200, {"ok": True})
-    if route == ("GET", "/_sandbox/faults"):
-        return _answer(200, list(server.faults))
-    if route == ("POST", "/_sandbox/faults"):
-        if "rate_limit" in args:
-            return _answer(201, {"id": server.inject_rate_limit(**args["rate_limit"])})
-        return _answer(201, {"id": server.inject_fault(**args)})
-    if route == ("DELETE", "/_sandbox/faults"):
-        server.clear_faults()
-        return _answer(204)
-    if route == ("GET", "/_sandbox/requests"):
-        return _answer(200, list(server.requests))
-    if route == ("DELETE", "/_sandbox/requests"):
-        server.clear_requests()
-        return _answer(204)
-    if route == ("GET", "/_sandbox/repos"):
-        with server.lock:
-            return _answer(200, [{"full_name": r.full_name, "default_branch": r.default_branch,
-                                  "branches": sorted(x[len("refs/heads/"):] for x in r.refs
-                                                     if x.startswith("refs/heads/"))}
-                                 for r in server.world.repos.values()])
-    if method == "GET" and (match := re.fullmatch(r"/_sandbox/repos/([^/]+)/([^/]+)/files/?", path)):
-        files = server.repo_files(*match.groups(), ref=(query.get("ref") or [None])[0])
-        return _answer(200, {p: data.decode("utf-8", "replace") for p, data in files.items()})
-    if method == "GET" and (match := re.fullmatch(r"/_sandbox/raw/([^/]+)/([^/]+)/([^/]+)/(.+)", path)):
-        owner, name, ref, file_path = match.groups()
-        files = server.repo_files(owner, name, ref=ref)
-        if file_path not in files:
-            return _answer(404, {"message": "Not Found"})
-        return 200, {"Content-Type": "text/plain; charset=utf-8"}, files[file_path]
-    if method == "GET" and (match := re.fullmatch(r"/_sandbox/avatars/([^/]+)", path)):
-        letter = match.group(1)[:1].upper()
-        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" '
-               f'fill="#6e5494"/><text x="32" y="42" font-size="32" text-anchor="middle" fill="#fff">{letter}'
-               f'</text></svg>')
-        return 200, {"Content-Type": "image/svg+xml"}, svg.encode()
+def _route(server: GitHubAPIServer, method: str, path: str, query: dict[str, list[str]], args: dict[str, Any],
+           api: str) -> Answer:
+    action = _ACTIONS.get((method, path.rstrip("/")))
+    if action is not None:
+        return action(server, args, api)
+    for route_method, pattern, read in _READS:
+        match = pattern.fullmatch(path)
+        if method == route_method and match:
+            return read(server, match, query)
     return _answer(404, {"message": f"no sandbox control route {method} {path}"})
+
+
+# -- actions: (server, JSON body, api url) -> answer ------------------------------------------------
+
+def _health(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    return _answer(200, {"ok": True, "url": api})
+
+
+def _add_user(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    scopes = args.get("scopes", list(m.DEFAULT_SCOPES))
+    token = server.add_user(args["login"], scopes=scopes, name=args.get("name"))
+    return _answer(201, {"login": _login(server, args["login"]), "token": token, "scopes": scopes})
+
+
+def _add_token(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    return _answer(201, {"token": server.add_token(args["login"], args.get("scopes", list(m.DEFAULT_SCOPES)))})
+
+
+def _add_org(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    server.add_org(args["login"], members=args.get("members", []))
+    return _answer(201, {"login": _login(server, args["login"])})
+
+
+def _login(server: GitHubAPIServer, login: str) -> str:
+    account = server.world.account(login)
+    if account is None:
+        raise KeyError(f"no account {login} in the sandbox")
+    return account.login
+
+
+def _reset(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    server.reset(keep_accounts=args.get("keep_accounts", True))
+    return _answer(200, {"ok": True})
+
+
+def _faults(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    return _answer(200, list(server.faults))
+
+
+def _add_fault(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    if "rate_limit" in args:
+        return _answer(201, {"id": server.inject_rate_limit(**args["rate_limit"])})
+    return _answer(201, {"id": server.inject_fault(**args)})
+
+
+def _clear_faults(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    server.clear_faults()
+    return _answer(204)
+
+
+def _requests(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    return _answer(200, list(server.requests))
+
+
+def _clear_requests(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    server.clear_requests()
+    return _answer(204)
+
+
+def _repos(server: GitHubAPIServer, args: dict[str, Any], api: str) -> Answer:
+    with server.lock:
+        return _answer(200, [{"full_name": r.full_name, "default_branch": r.default_branch,
+                              "branches": sorted(x[len("refs/heads/"):] for x in r.refs
+                                                 if x.startswith("refs/heads/"))}
+                             for r in server.world.repos.values()])
+
+
+_Action = Callable[["GitHubAPIServer", dict[str, Any], str], Answer]
+_ACTIONS: dict[tuple[str, str], _Action] = {
+    ("GET", "/_sandbox/health"): _health,
+    ("POST", "/_sandbox/users"): _add_user,
+    ("POST", "/_sandbox/tokens"): _add_token,
+    ("POST", "/_sandbox/orgs"): _add_org,
+    ("POST", "/_sandbox/reset"): _reset,
+    ("GET", "/_sandbox/faults"): _faults,
+    ("POST", "/_sandbox/faults"): _add_fault,
+    ("DELETE", "/_sandbox/faults"): _clear_faults,
+    ("GET", "/_sandbox/requests"): _requests,
+    ("DELETE", "/_sandbox/requests"): _clear_requests,
+    ("GET", "/_sandbox/repos"): _repos,
+}
+
+
+# -- reads under a path pattern: (server, path match, query) -> answer ------------------------------
+
+def _files(server: GitHubAPIServer, match: re.Match[str], query: dict[str, list[str]]) -> Answer:
+    owner, name = match.groups()
+    refs = query.get("ref")
+    files = server.repo_files(owner, name, ref=refs[0] if refs else None)
+    return _answer(200, {p: data.decode("utf-8", "replace") for p, data in files.items()})
+
+
+def _raw(server: GitHubAPIServer, match: re.Match[str], query: dict[str, list[str]]) -> Answer:
+    owner, name, ref, file_path = match.groups()
+    files = server.repo_files(owner, name, ref=ref)
+    if file_path not in files:
+        return _answer(404, {"message": "Not Found"})
+    return 200, {"Content-Type": "text/plain; charset=utf-8"}, files[file_path]
+
+
+def _avatar(server: GitHubAPIServer, match: re.Match[str], query: dict[str, list[str]]) -> Answer:
+    letter = match.group(1)[:1].upper()
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" '
+           f'fill="#6e5494"/><text x="32" y="42" font-size="32" text-anchor="middle" fill="#fff">{letter}'
+           f'</text></svg>')
+    return 200, {"Content-Type": "image/svg+xml"}, svg.encode()
+
+
+_Read = Callable[["GitHubAPIServer", re.Match[str], dict[str, list[str]]], Answer]
+_READS: list[tuple[str, re.Pattern[str], _Read]] = [
+    ("GET", re.compile(r"/_sandbox/repos/([^/]+)/([^/]+)/files/?"), _files),
+    ("GET", re.compile(r"/_sandbox/raw/([^/]+)/([^/]+)/([^/]+)/(.+)"), _raw),
+    ("GET", re.compile(r"/_sandbox/avatars/([^/]+)"), _avatar),
+]

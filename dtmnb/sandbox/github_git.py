@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias, TypedDict
 
 MODES = {"100644": "blob", "100755": "blob", "120000": "blob", "040000": "tree", "160000": "commit"}
 
@@ -39,6 +41,20 @@ class Person:
 
     def line(self) -> str:
         return f"{self.name} <{self.email}> {self.timestamp} +0000"
+
+
+class CommitInfo(TypedDict):
+    """A parsed commit object."""
+
+    tree: str
+    parents: list[str]
+    author: Person
+    committer: Person
+    message: str
+
+
+# a tree being edited: name -> an unchanged entry, or a subtree (dict) being rebuilt
+_Node: TypeAlias = "dict[str, Entry | _Node]"
 
 
 class ObjectStore:
@@ -78,25 +94,28 @@ class ObjectStore:
     def tree(self, sha: str) -> dict[str, Entry]:
         return decode_tree(self.body(sha, "tree"))
 
-    def commit(self, sha: str) -> dict:
-        """``{"tree", "parents", "author": Person, "committer": Person, "message"}``."""
+    def commit(self, sha: str) -> CommitInfo:
+        """The commit's tree, parents, author, committer and message."""
         head, _, message = self.body(sha, "commit").decode().partition("\n\n")
-        info: dict = {"parents": [], "message": message}
+        tree = ""
+        parents: list[str] = []
+        people: dict[str, Person] = {}
         for line in head.split("\n"):
             key, _, value = line.partition(" ")
             if key == "tree":
-                info["tree"] = value
+                tree = value
             elif key == "parent":
-                info["parents"].append(value)
+                parents.append(value)
             elif key in ("author", "committer"):
                 who, _, when = value.rpartition("> ")
                 name, _, email = who.partition(" <")
-                info[key] = Person(name, email, int(when.split()[0]))
-        return info
+                people[key] = Person(name, email, int(when.split()[0]))
+        return CommitInfo(tree=tree, parents=parents, author=people["author"], committer=people["committer"],
+                          message=message)
 
     def walk(self, tree_sha: str, prefix: str = "", recursive: bool = True) -> list[tuple[str, Entry]]:
         """``[(path, entry)]`` in git's order; subtrees listed before their contents when recursive."""
-        out = []
+        out: list[tuple[str, Entry]] = []
         for name, entry in self.tree(tree_sha).items():
             path = prefix + name
             out.append((path, entry))
@@ -113,13 +132,15 @@ class ObjectStore:
         for part in [p for p in path.split("/") if p]:
             if entry.kind != "tree":
                 return None
-            entry = self.tree(entry.sha).get(part)
-            if entry is None:
+            child = self.tree(entry.sha).get(part)
+            if child is None:
                 return None
+            entry = child
         return entry
 
     def is_ancestor(self, ancestor: str, sha: str) -> bool:
-        seen, todo = set(), [sha]
+        seen: set[str] = set()
+        todo = [sha]
         while todo:
             current = todo.pop()
             if current == ancestor:
@@ -131,9 +152,9 @@ class ObjectStore:
         return False
 
     # -- tree edits (POST git/trees) ---------------------------------------------------------
-    def edit_tree(self, base_tree: str | None, edits: list[tuple[str, Entry | None]]) -> str:
+    def edit_tree(self, base_tree: str | None, edits: Sequence[tuple[str, Entry | None]]) -> str:
         """Apply ``(path, entry or None to delete)`` edits on ``base_tree``; returns the new tree's sha."""
-        root: dict = self._expand(base_tree) if base_tree else {}
+        root: _Node = self._expand(base_tree) if base_tree else {}
         for path, entry in edits:
             parts = [p for p in path.split("/")]
             if not path or any(p in ("", ".", "..") for p in parts):
@@ -157,11 +178,11 @@ class ObjectStore:
         sha = self._write(root)
         return sha if sha else self.put_tree({})
 
-    def _expand(self, tree_sha: str) -> dict:
-        return dict(self.tree(tree_sha))
+    def _expand(self, tree_sha: str) -> _Node:
+        return {name: entry for name, entry in self.tree(tree_sha).items()}
 
-    def _write(self, node: dict) -> str | None:
-        entries = {}
+    def _write(self, node: _Node) -> str | None:
+        entries: dict[str, Entry] = {}
         for name, child in node.items():
             if isinstance(child, dict):
                 sha = self._write(child)
@@ -172,11 +193,11 @@ class ObjectStore:
         return self.put_tree(entries) if entries else None
 
     # -- persistence and export --------------------------------------------------------------
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, list[str]]:
         return {sha: [kind, base64.b64encode(body).decode()] for sha, (kind, body) in self.objects.items()}
 
     @classmethod
-    def from_json(cls, data: dict) -> ObjectStore:
+    def from_json(cls, data: dict[str, list[str]]) -> ObjectStore:
         return cls({sha: (kind, base64.b64decode(body)) for sha, (kind, body) in data.items()})
 
     def export_bare(self, dest: Path, refs: dict[str, str], head: str) -> Path:

@@ -11,18 +11,22 @@ import base64
 import datetime as _dt
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from .github_git import ObjectStore, Person
+from .github_git import Entry, ObjectStore, Person
 
 WEB = "https://github.com"
 DEFAULT_SCOPES = ("repo", "delete_repo", "workflow")
+
+#: a JSON object as GitHub sends it (values of any JSON type)
+JsonObject = dict[str, Any]
 
 
 def iso(ts: float) -> str:
     return _dt.datetime.fromtimestamp(int(ts), _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def node_id(kind: str, ident) -> str:
+def node_id(kind: str, ident: int | str) -> str:
     return base64.b64encode(f"0{len(kind)}:{kind}{ident}".encode()).decode().rstrip("=")
 
 
@@ -62,8 +66,8 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/main" -> commit sha
     store: ObjectStore = field(default_factory=ObjectStore)
     # Actions secrets: name -> {"sealed": base64 sealed box, "created_at", "updated_at"} (see github_secrets)
-    secrets: dict[str, dict] = field(default_factory=dict)
-    secrets_key: dict | None = None  # {"key_id", "private": base64 Curve25519 private key}, made on first use
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secrets_key: dict[str, str] | None = None  # {"key_id", "private": base64 Curve25519 private key}, made on first use
 
     @property
     def full_name(self) -> str:
@@ -73,14 +77,14 @@ class Repo:
     def empty(self) -> bool:
         return not self.refs
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         data = {k: getattr(self, k) for k in ("id", "owner", "name", "private", "description", "default_branch",
                                                "created_at", "pushed_at", "refs", "secrets", "secrets_key")}
         data["objects"] = self.store.to_json()
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> Repo:
+    def from_json(cls, data: JsonObject) -> Repo:
         data = dict(data)
         store = ObjectStore.from_json(data.pop("objects", {}))
         return cls(store=store, **data)
@@ -89,9 +93,9 @@ class Repo:
 class World:
     """Everything the sandbox knows. Logins and repository names match case-insensitively, as on GitHub."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.accounts: dict[str, Account] = {}
-        self.tokens: dict[str, dict] = {}  # token -> {"login", "scopes"}
+        self.tokens: dict[str, dict[str, Any]] = {}  # token -> {"login", "scopes"}
         self.repos: dict[str, Repo] = {}  # "owner/name".lower() -> Repo
         self.next_id = 1
 
@@ -105,12 +109,19 @@ class World:
     def repo(self, owner: str, name: str) -> Repo | None:
         return self.repos.get(f"{owner}/{name}".lower())
 
-    def to_json(self) -> dict:
+    def owner(self, repo: Repo) -> Account:
+        """The account that owns ``repo`` (every repository has one: repositories are made for accounts)."""
+        account = self.account(repo.owner)
+        if account is None:
+            raise LookupError(f"the sandbox has repository {repo.full_name} but no account {repo.owner}")
+        return account
+
+    def to_json(self) -> JsonObject:
         return {"next_id": self.next_id, "accounts": [vars(a) for a in self.accounts.values()],
                 "tokens": self.tokens, "repos": [r.to_json() for r in self.repos.values()]}
 
     @classmethod
-    def from_json(cls, data: dict) -> World:
+    def from_json(cls, data: JsonObject) -> World:
         world = cls()
         world.next_id = data.get("next_id", 1)
         for a in data.get("accounts", []):
@@ -124,7 +135,7 @@ class World:
 
 # -- JSON shapes ---------------------------------------------------------------------------------
 
-def simple_user(api: str, a: Account) -> dict:
+def simple_user(api: str, a: Account) -> JsonObject:
     u = f"{api}/users/{a.login}"
     return {
         "login": a.login, "id": a.id, "node_id": node_id(a.type, a.id),
@@ -138,7 +149,7 @@ def simple_user(api: str, a: Account) -> dict:
     }
 
 
-def user(api: str, a: Account, world: World, private: bool = False) -> dict:
+def user(api: str, a: Account, world: World, private: bool = False) -> JsonObject:
     owned = [r for r in world.repos.values() if r.owner.lower() == a.login.lower()]
     data = simple_user(api, a)
     data.update({
@@ -155,10 +166,10 @@ def user(api: str, a: Account, world: World, private: bool = False) -> dict:
     return data
 
 
-def organization(api: str, a: Account, world: World) -> dict:
+def organization(api: str, a: Account, world: World) -> JsonObject:
     o = f"{api}/orgs/{a.login}"
     owned = [r for r in world.repos.values() if r.owner.lower() == a.login.lower()]
-    data = {
+    data: JsonObject = {
         "login": a.login, "id": a.id, "node_id": node_id("Organization", a.id), "url": o,
         "repos_url": f"{o}/repos", "events_url": f"{o}/events", "hooks_url": f"{o}/hooks",
         "issues_url": f"{o}/issues", "members_url": f"{o}/members{{/member}}",
@@ -174,9 +185,9 @@ def organization(api: str, a: Account, world: World) -> dict:
     return data
 
 
-def repository(api: str, r: Repo, world: World, admin: bool = True) -> dict:
+def repository(api: str, r: Repo, world: World, admin: bool = True) -> JsonObject:
     base = f"{api}/repos/{r.full_name}"
-    owner = world.account(r.owner)
+    owner = world.owner(r)
     web = f"{WEB}/{r.full_name}"
     templated = {
         "archive_url": "/{archive_format}{/ref}", "assignees_url": "/assignees{/user}",
@@ -195,7 +206,7 @@ def repository(api: str, r: Repo, world: World, admin: bool = True) -> dict:
         "subscribers_url": "/subscribers", "subscription_url": "/subscription", "tags_url": "/tags",
         "teams_url": "/teams",
     }
-    data = {key: base + suffix for key, suffix in templated.items()}
+    data: JsonObject = {key: base + suffix for key, suffix in templated.items()}
     data.update({
         "id": r.id, "node_id": node_id("Repository", r.id), "name": r.name, "full_name": r.full_name,
         "private": r.private, "visibility": "private" if r.private else "public",
@@ -218,11 +229,11 @@ def repository(api: str, r: Repo, world: World, admin: bool = True) -> dict:
     return data
 
 
-def git_person(p: Person) -> dict:
+def git_person(p: Person) -> JsonObject:
     return {"name": p.name, "email": p.email, "date": iso(p.timestamp)}
 
 
-def git_commit(api: str, r: Repo, sha: str) -> dict:
+def git_commit(api: str, r: Repo, sha: str) -> JsonObject:
     info = r.store.commit(sha)
     base = f"{api}/repos/{r.full_name}/git"
     return {
@@ -237,7 +248,7 @@ def git_commit(api: str, r: Repo, sha: str) -> dict:
     }
 
 
-def commit(api: str, r: Repo, sha: str) -> dict:
+def commit(api: str, r: Repo, sha: str) -> JsonObject:
     """The ``commit`` schema (repos API), as embedded in a branch."""
     g = git_commit(api, r, sha)
     base = f"{api}/repos/{r.full_name}"
@@ -252,7 +263,7 @@ def commit(api: str, r: Repo, sha: str) -> dict:
     }
 
 
-def git_ref(api: str, r: Repo, ref: str) -> dict:
+def git_ref(api: str, r: Repo, ref: str) -> JsonObject:
     sha = r.refs[ref]
     base = f"{api}/repos/{r.full_name}/git"
     # ``ref`` is "refs/heads/x", so the url is the plural .../git/refs/heads/x that PATCH/DELETE use
@@ -260,7 +271,7 @@ def git_ref(api: str, r: Repo, ref: str) -> dict:
             "object": {"sha": sha, "type": r.store.kind(sha) or "commit", "url": f"{base}/commits/{sha}"}}
 
 
-def content_item(api: str, r: Repo, path: str, entry, ref: str, with_content: bool) -> dict:
+def content_item(api: str, r: Repo, path: str, entry: Entry, ref: str, with_content: bool) -> JsonObject:
     """A file or directory entry of the Contents API."""
     kind = {"tree": "dir", "commit": "submodule"}.get(entry.kind, "symlink" if entry.mode == "120000" else "file")
     self_url = f"{api}/repos/{r.full_name}/contents/{path}?ref={ref}"
@@ -268,7 +279,7 @@ def content_item(api: str, r: Repo, path: str, entry, ref: str, with_content: bo
     html_url = f"{WEB}/{r.full_name}/{'tree' if kind == 'dir' else 'blob'}/{ref}/{path}"
     download = f"{api}/_sandbox/raw/{r.full_name}/{ref}/{path}" if kind == "file" else None
     size = len(r.store.body(entry.sha, "blob")) if entry.kind == "blob" else 0
-    data = {"type": kind, "name": path.rsplit("/", 1)[-1], "path": path, "sha": entry.sha, "size": size,
+    data: JsonObject = {"type": kind, "name": path.rsplit("/", 1)[-1], "path": path, "sha": entry.sha, "size": size,
             "url": self_url, "html_url": html_url, "git_url": git_url, "download_url": download,
             "_links": {"self": self_url, "git": git_url, "html": html_url}}
     if with_content and kind == "file":
@@ -276,8 +287,8 @@ def content_item(api: str, r: Repo, path: str, entry, ref: str, with_content: bo
     return data
 
 
-def rate_limit(limit: int, used: int, reset: int) -> dict:
-    def one(lim, u):
+def rate_limit(limit: int, used: int, reset: int) -> JsonObject:
+    def one(lim: int, u: int) -> JsonObject:
         return {"limit": lim, "used": u, "remaining": max(lim - u, 0), "reset": reset}
     core = one(limit, used)
     return {"resources": {"core": core, "search": one(30, 0), "graphql": one(5000, 0),

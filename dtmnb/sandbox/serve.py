@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dtmnb sandbox ready: s3={sb.s3_kind} {sb.s3_endpoint}, github {sb.github_url}", file=sys.stderr,
               flush=True)
         while not stop.wait(1.0):
-            if not sb.s3_server.alive():
+            if sb.s3_server is None or not sb.s3_server.alive():
                 print("dtmnb sandbox: the S3 server stopped unexpectedly; shutting down", file=sys.stderr,
                       flush=True)
                 break

@@ -23,11 +23,12 @@ CONTRASTS = """(selector) => {
   const background = (el) => { for (; el; el = el.parentElement) {
       const c = rgb(getComputedStyle(el).backgroundColor); if (c && c.a > 0.5) return c; }
     return {r: 255, g: 255, b: 255, a: 1}; };
-  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const lum = (c) => 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
   const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
   return [...document.querySelectorAll(selector)].filter((el) => el.textContent.trim())
-    .map((el) => [el.tagName, el.textContent.trim().slice(0, 50), ratio(rgb(getComputedStyle(el).color), background(el))]);
+    .map((el) => [el.tagName, el.textContent.trim().slice(0, 50),
+                  ratio(rgb(getComputedStyle(el).color), background(el))]);
 }"""
 
 
