@@ -12,6 +12,7 @@ SECRET_PATTERNS = [
     re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}"),           # GitHub tokens
     re.compile(r"github_pat_[A-Za-z0-9_]{20,}"),
     re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),           # AWS access key ids
+    re.compile(r"dckr_pat_[A-Za-z0-9_-]{8,}"),            # Docker Hub tokens (the sandbox's stand-in too)
     re.compile(r"dtmnb-sandbox-secret"),                  # the sandbox's (dummy) secret key
     re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*\S"),
 ]
