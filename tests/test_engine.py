@@ -1,6 +1,8 @@
 """Engine behaviour a user relies on: dtm's plan algorithm, ordering, references, failures, persistence."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import dtmnb
@@ -278,3 +280,29 @@ def test_history_and_diff_with_local_backup(tmp_path):
     assert list(history["tools"]) == [2, 1]
     diff = dtmnb.state_diff(cfg)
     assert list(diff[["key", "change"]].itertuples(index=False)) == [("recorder_b", "added")]
+
+
+def test_a_lock_that_cannot_be_removed_keeps_the_result_and_says_all_was_saved(tmp_path, monkeypatch, capsys):
+    from dtmnb import cli
+    from dtmnb.backends.local import LocalBackend
+    from dtmnb.errors import BackendError
+
+    config = write_config(tmp_path, tools(tool(instance="a"), tool(instance="b")))
+
+    def refuse(self, mine):
+        raise BackendError("the disk refused to remove it")
+
+    monkeypatch.setattr(LocalBackend, "_delete_lock_if", refuse)
+    result = run_apply(dtmnb.load_config(config))
+    assert list(result["status"]) == ["succeeded", "succeeded"]            # the result frame is not lost
+    lock_id = json.loads((tmp_path / "devstream.state.lock").read_text())["id"]
+    assert lock_id in result.attrs["problem"] and "Every change listed was saved" in result.attrs["problem"]
+    assert set(stored(dtmnb.load_config(config))) == {"recorder_a", "recorder_b"}
+    monkeypatch.undo()
+    (tmp_path / "devstream.state.lock").unlink()
+    Recorder.reset()
+    (tmp_path / "devstream.state").unlink()
+    monkeypatch.setattr(LocalBackend, "_delete_lock_if", refuse)
+    assert cli.main(["apply", "-f", str(config), "-y"]) == 1                 # the CLI says so and exits 1
+    err = capsys.readouterr().err
+    assert "Apply failed =>" in err and "dtmnb state unlock -f CONFIG" in err and "was saved" in err

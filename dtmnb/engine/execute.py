@@ -20,7 +20,7 @@ from typing import Any
 
 from ..backends import Backend, WriteInfo
 from ..config import Config
-from ..errors import DtmnbError, LockHeldError, PluginError, StaleStateError
+from ..errors import DtmnbError, LockHeldError, PluginError, StaleStateError, UnlockError
 from ..redact import redact
 from ..references import resolve
 from ..report import SUCCESS, ProgressCallback, get_logger, separator
@@ -72,26 +72,41 @@ def _explained(exc: LockHeldError, backend: Backend) -> LockHeldError:
 
 def _execute(plan: Plan, backend: Backend, plugins: Plugins, progress: ProgressCallback | None, parallelism: int,
              intent: tuple[str, ...], words: Words) -> Outcome:
-    with backend.locked(str(plan.operation), enabled=backend.use_lockfile, intent=intent) as lock:
-        state = load_state(backend)
-        if backend.last_version != plan.snapshot_version:
-            raise StaleStateError(
-                f"the state {backend.location} changed after this plan was made (another run, dtm, or a hand "
-                f"edit). Nothing was changed. Plan again to see the state as it is now.")
-        log.info("Start executing the plan.")
-        log.info(f"Changes count: {len(plan.changes)}.")
-        run = _Run(plan, backend, state, plugins, progress, lock.id if lock else "")
-        outcome = Outcome(plan, run.go(max(1, int(parallelism))))
-        log.info(separator("Processing done." if outcome.ok else "Processing aborted."))
-        if outcome.ok:
-            log.log(SUCCESS, words.all_done)
-            log.log(SUCCESS, words.finished)
-        else:
-            for r in outcome.results:
-                if r.status == Status.FAILED:
-                    log.error(f"{r.change.label} {r.change.action} failed with error: {r.error}")
-            log.error(f"{words.failed} some error(s) occurred during plugins {plan.operation} process.")
+    outcome: Outcome | None = None
+    try:
+        with backend.locked(str(plan.operation), enabled=backend.use_lockfile, intent=intent) as lock:
+            state = load_state(backend)
+            if backend.last_version != plan.snapshot_version:
+                raise StaleStateError(
+                    f"the state {backend.location} changed after this plan was made (another run, dtm, or a hand "
+                    f"edit). Nothing was changed. Plan again to see the state as it is now.")
+            log.info("Start executing the plan.")
+            log.info(f"Changes count: {len(plan.changes)}.")
+            run = _Run(plan, backend, state, plugins, progress, lock.id if lock else "")
+            outcome = Outcome(plan, run.go(max(1, int(parallelism))))
+    except UnlockError as exc:
+        if outcome is None:   # the run itself failed first: that error, with the unlock's, is raised
+            raise
+        outcome.problem = (f"{exc} Every change listed was saved in the state before the lock was to be "
+                           f"removed; only the lock is left.")
+    _report(outcome, words, str(plan.operation))
     return outcome
+
+
+def _report(outcome: Outcome, words: Words, operation: str) -> None:
+    """dtm's closing lines (and the run-level problem, if any)."""
+    log.info(separator("Processing done." if outcome.ok else "Processing aborted."))
+    if outcome.ok:
+        log.log(SUCCESS, words.all_done)
+        log.log(SUCCESS, words.finished)
+        return
+    for r in outcome.results:
+        if r.status == Status.FAILED:
+            log.error(f"{r.change.label} {r.change.action} failed with error: {r.error}")
+    if outcome.problem:
+        log.error(f"{words.failed} {outcome.problem}")
+    if any(r.status != Status.SUCCEEDED and r.status != Status.UNCHANGED for r in outcome.results):
+        log.error(f"{words.failed} some error(s) occurred during plugins {operation} process.")
 
 
 @dataclass
