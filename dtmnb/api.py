@@ -16,7 +16,7 @@ from . import console as _console
 from . import engine, frames
 from .console import Console, TerminalConsole, attach
 from .engine import Operation, Outcome, Status, recovery
-from .engine.queries import history, read_version, status, versions_to_compare
+from .engine.queries import history, read_version, runs, status, versions_to_compare
 from .errors import ChangesFailedError, UsageError
 from .report import get_logger
 
@@ -190,16 +190,31 @@ def show_status(cfg: ConfigLike, plugin: str | None = None, instance_id: str | N
     return frames.status_frame(rows)
 
 
-def state_history(cfg: ConfigLike) -> pd.DataFrame:
-    """Versions of the state (S3 object versions; local: current and backup), newest first."""
-    return frames.history_frame(history(engine.open_backend(_as_config(cfg))))
-
-
-def state_diff(cfg: ConfigLike, a: str | None = None, b: str | None = None) -> pd.DataFrame:
-    """Per-tool differences between two versions of the state (default: the previous and the latest)."""
+def state_history(cfg: ConfigLike, by: str = "version") -> pd.DataFrame:
+    """The state's history, newest first (S3: the object's versions, with bucket versioning on; local: the
+    current file and its backup). ``by="version"``: one row per version (when, size, tools, and the run,
+    operation, tool and person that wrote it); ``by="run"``: one row per run (apply, delete, ...)."""
     backend = engine.open_backend(_as_config(cfg))
-    a, b = versions_to_compare(backend, a, b)
-    return frames.diff_frame(read_version(backend, a), read_version(backend, b), a, b)
+    if by == "version":
+        return frames.history_frame(history(backend))
+    if by == "run":
+        versions = backend.history()
+        writes: dict[str, int] = {}
+        for v in versions:
+            if v.info and v.info.run_id:
+                writes[v.info.run_id] = writes.get(v.info.run_id, 0) + 1
+        return frames.runs_frame(runs(versions, backend.full_history), writes)
+    raise UsageError(f"state_history(cfg, by={by!r}): by is 'version' or 'run'")
+
+
+def state_diff(cfg: ConfigLike, a: str | None = None, b: str | None = None, *,
+               run: str | None = None) -> pd.DataFrame:
+    """What changed in the state, one row per dotted path with both sides. By default: before and after the
+    latest run (an apply of three tools is one run); ``run=ID``: before and after that run (see
+    ``state_history(cfg, by="run")``); ``a``, ``b``: two version ids, or run ids (the state after that run)."""
+    backend = engine.open_backend(_as_config(cfg))
+    left, right = versions_to_compare(backend, a, b, run)
+    return frames.diff_frame(read_version(backend, left), read_version(backend, right), left, right)
 
 
 def lock_status(cfg: ConfigLike) -> pd.DataFrame:

@@ -15,15 +15,16 @@ if TYPE_CHECKING:
     from .backends import LockInfo
     from .config import Config
     from .engine import Difference, Outcome, Plan, ToolStatus
-    from .engine.queries import VersionSummary
+    from .engine.queries import RunSummary, VersionSummary
     from .state import State, ToolState
 
 PLAN_COLUMNS = ["step", "key", "name", "instance_id", "action", "reason", "depends_on", "diff"]
 RESULT_COLUMNS = ["step", "key", "name", "instance_id", "action", "status", "error", "seconds"]
 STATE_COLUMNS = ["key", "name", "instance_id", "depends_on", "options", "resource", "outputs"]
 STATUS_COLUMNS = ["key", "name", "instance_id", "status", "drifted", "differences", "stored", "live", "error"]
-HISTORY_COLUMNS = ["version_id", "modified", "size", "tools", "is_latest"]
-DIFF_COLUMNS = ["key", "change", "fields", "before", "after"]
+HISTORY_COLUMNS = ["version_id", "modified", "size", "tools", "is_latest", "run", "operation", "tool", "step", "who"]
+RUNS_COLUMNS = ["run", "operation", "who", "started", "finished", "writes", "tools", "before", "after"]
+DIFF_COLUMNS = ["key", "change", "path", "before", "after"]
 LOCK_COLUMNS = ["id", "operation", "who", "created", "version", "stale", "intent"]
 TOOLS_COLUMNS = ["key", "name", "instance_id", "depends_on", "options", "file", "line"]
 
@@ -75,24 +76,42 @@ def status_frame(rows: list[ToolStatus]) -> pd.DataFrame:
 
 
 def history_frame(rows: list[VersionSummary]) -> pd.DataFrame:
-    out = [(r.version.version_id, r.version.modified, r.version.size, r.tools, r.version.is_latest) for r in rows]
+    """One row per version, newest first: when, how big, how many tools, and which run wrote it (the
+    run's id, operation, the tool whose change it records and that change's step, and who)."""
+    out = []
+    for r in rows:
+        v, info = r.version, r.version.info
+        out.append((v.version_id, v.modified, v.size, r.tools, v.is_latest, info.run_id if info else None,
+                    info.operation if info else None, info.tool if info else None,
+                    info.step if info and info.step else None, info.who if info else None))
     return _frame(out, HISTORY_COLUMNS, "history")
 
 
-def diff_frame(old: State, new: State, a: str, b: str) -> pd.DataFrame:
-    rows = []
+def runs_frame(rows: list[RunSummary], writes: dict[str, int]) -> pd.DataFrame:
+    """One row per run, newest first: what it did, who ran it, when, the tools it changed, and the versions
+    before and after it (what ``state_diff(cfg, run=...)`` compares)."""
+    out = [(r.run_id, r.operation, r.who, r.started, r.finished, writes.get(r.run_id, 0), list(r.tools),
+            r.before, r.last) for r in rows]
+    return _frame(out, RUNS_COLUMNS, "runs")
+
+
+def diff_frame(old: State, new: State, a: str | None, b: str) -> pd.DataFrame:
+    """What changed between two states, one row per dotted path (``options.content``); a tool added or
+    removed is one row with the whole entry on its side."""
+    from .engine.compare import differences
+
+    rows: list[tuple[str, str, str, Any, Any]] = []
     for key in sorted(set(old.entries) | set(new.entries)):
         before, after = old.get(key), new.get(key)
         if before is None:
-            rows.append((key, "added", [], None, _as_dict(after)))
+            rows.append((key, "added", "", None, _as_dict(after)))
         elif after is None:
-            rows.append((key, "removed", [], _as_dict(before), None))
+            rows.append((key, "removed", "", _as_dict(before), None))
         else:
-            bd, ad = _as_dict(before), _as_dict(after)
-            fields = [f for f in bd if bd[f] != ad[f]]
-            if fields:
-                rows.append((key, "changed", fields, bd, ad))
-    return _frame(rows, DIFF_COLUMNS, "diff", version_a=a, version_b=b)
+            rows += [(key, "changed", d.path, None if d.before is ABSENT else d.before,
+                      None if d.after is ABSENT else d.after)
+                     for d in differences(_as_dict(before), _as_dict(after))]
+    return _frame(rows, DIFF_COLUMNS, "diff", version_a=a or "(empty)", version_b=b)
 
 
 def lock_frame(info: LockInfo | None) -> pd.DataFrame:
@@ -107,5 +126,5 @@ def _as_dict(s: ToolState | None) -> dict:
     return {"depends_on": list(s.depends_on or []), "options": s.options or {}, "resource": s.resource or {}}
 
 
-__all__ = ["diff_frame", "history_frame", "lock_frame", "plan_frame", "result_frame", "state_frame", "status_frame",
+__all__ = ["diff_frame", "history_frame", "runs_frame", "lock_frame", "plan_frame", "result_frame", "state_frame", "status_frame",
            "tools_frame"]

@@ -50,6 +50,15 @@ class Snapshot:
         return self.version is not None
 
 
+def who_am_i() -> str:
+    """This process as locks and history name it: ``user@host (pid N)``."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
+
+
 @dataclass(frozen=True)
 class WriteInfo:
     """Why a version of the state was written: the run (its lock id), operation, the tool whose change it
@@ -75,17 +84,13 @@ class LockInfo:
     intent: tuple[str, ...] = field(default=())
 
     @classmethod
-    def new(cls, operation: str, intent: tuple[str, ...] = ()) -> "LockInfo":
+    def new(cls, operation: str, intent: tuple[str, ...] = ()) -> LockInfo:
         from .. import __version__
 
-        try:
-            user = getpass.getuser()
-        except Exception:  # noqa: BLE001 - no user name in some containers
-            user = "unknown"
         return cls(
             id=str(uuid.uuid4()),
             operation=operation,
-            who=f"{user}@{socket.gethostname()} (pid {os.getpid()})",
+            who=who_am_i(),
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             version=f"dtmnb {__version__}",
             intent=tuple(intent),
@@ -134,6 +139,8 @@ class Backend:
     schema: ClassVar[Schema] = Schema(closed=False)
     #: hold a lock during apply/delete/destroy (the ``use_lockfile`` option)
     use_lockfile = True
+    #: history() goes back to the state's first write (S3 with versioning), not only to recent versions
+    full_history: ClassVar[bool] = False
 
     # ---- options -----------------------------------------------------------------------------------
     @classmethod

@@ -324,7 +324,15 @@ class LocalBackend(Backend):
 def _write_info(entry: dict | None) -> WriteInfo | None:
     if not entry:
         return None
-    return WriteInfo(**{k: str(entry.get(k) or "") for k in ("run_id", "operation", "tool", "who")})
+    return WriteInfo(**{k: str(entry.get(k) or "") for k in ("run_id", "operation", "tool", "who")},
+                     step=_int(entry.get("step")))
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
 
 
 @contextlib.contextmanager

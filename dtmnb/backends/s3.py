@@ -40,6 +40,7 @@ class S3Backend(Backend):
     """State in ``s3://bucket/key``; lock in ``s3://bucket/key.lock``."""
 
     name = "s3"
+    full_history = True   # with bucket versioning on (history() refuses without it)
     schema = Schema((
         Option("bucket", "string", required=True, example="devstream-test-remote-state",
                description="the S3 bucket that holds the state"),
@@ -390,7 +391,7 @@ class S3Backend(Backend):
 # ---- helpers ------------------------------------------------------------------------------------------
 META_WRITE = "dtmnb-write"
 _META_FIELDS = (("run_id", "dtmnb-run"), ("operation", "dtmnb-operation"), ("tool", "dtmnb-tool"),
-                ("who", "dtmnb-who"))
+                ("who", "dtmnb-who"), ("step", "dtmnb-step"))
 _META_SAFE = " !#$&'()*+,/:;=?@[]~"  # kept readable; everything else (non-ASCII, %, controls) %-encoded
 
 
@@ -412,4 +413,6 @@ def _write_info(meta: dict) -> WriteInfo | None:
 
     if "dtmnb-run" not in meta:
         return None
-    return WriteInfo(**{attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS})
+    fields = {attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS}
+    step = fields.pop("step")
+    return WriteInfo(**fields, step=int(step) if step.isdigit() else 0)

@@ -9,7 +9,10 @@ Log lines go to the standard ``logging`` logger ``dtmnb.engine``; progress to a 
 """
 from __future__ import annotations
 
+import uuid
+
 from ..backends import Backend, WriteInfo, get_backend
+from ..backends.base import who_am_i
 from ..config import Config
 from ..errors import UsageError
 from ..report import get_logger
@@ -79,7 +82,8 @@ def forget(backend: Backend, refs: list[str]) -> list[str]:
             raise UsageError(f"not in the state: {', '.join(unknown)} (it holds: {held})")
         for key in keys:
             state.remove(key)
-        backend.write(format_state(state), WriteInfo(lock.id if lock else "", "forget", ",".join(keys)))
+        backend.write(format_state(state), WriteInfo(lock.id if lock else uuid.uuid4().hex, "forget",
+                                                     ",".join(keys), who=who_am_i()))
         for key in keys:
             log.info(f"Tool '{key}' removed from the state; what it made was left as it is.")
     return keys

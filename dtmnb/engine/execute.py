@@ -14,11 +14,13 @@ changes that succeeded. Each change does what the plan said and nothing more:
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from ..backends import Backend, WriteInfo
+from ..backends.base import who_am_i
 from ..config import Config
 from ..errors import DtmnbError, LockHeldError, PluginError, StaleStateError, UnlockError
 from ..redact import redact
@@ -127,7 +129,8 @@ class _Run:
                  progress: ProgressCallback | None, run_id: str):
         self.plan, self.backend, self.state, self.plugins = plan, backend, state, plugins
         self.progress = progress
-        self.run_id = run_id
+        self.run_id = run_id or uuid.uuid4().hex   # without a lock, the run still gets an id for its history
+        self.who = who_am_i()
         self.results: dict[str, ChangeResult] = {}
         self.options: dict[str, dict] = {}   # key -> the resolved options a change runs with
         self.save_error = ""
@@ -265,8 +268,8 @@ class _Run:
             self.state.put(ToolState(tool.name, tool.instance_id, list(tool.depends_on), self.options[tool.key],
                                      done.resource or {}))
         try:
-            self.backend.write(format_state(self.state),
-                               WriteInfo(self.run_id, str(self.plan.operation), tool.key, step=change.step))
+            self.backend.write(format_state(self.state), WriteInfo(self.run_id, str(self.plan.operation), tool.key,
+                                                                   who=self.who, step=change.step))
         except DtmnbError as exc:
             self.save_error = str(exc)
             self._record(ChangeResult(change, Status.FAILED, error or

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..backends import Backend, StateVersion
+from ..backends import Backend, StateVersion, WriteInfo
 from ..config import Config
 from ..errors import DtmnbError, UsageError
 from ..redact import redact
@@ -58,18 +58,93 @@ def history(backend: Backend) -> list[VersionSummary]:
     return rows
 
 
-def versions_to_compare(backend: Backend, a: str | None, b: str | None) -> tuple[str, str]:
-    """``a`` and ``b``, defaulting to the previous and the latest version."""
-    if a is not None and b is not None:
-        return a, b
-    versions = [v.version_id for v in backend.history()]
-    if len(versions) < 2:
-        raise UsageError(f"the state {backend.location} has {len(versions)} version(s); a diff needs two")
-    return (a or versions[1]), (b or versions[0])
+@dataclass(frozen=True)
+class RunSummary:
+    """One run (apply, delete, destroy, import, forget) as the versions it wrote tell it, oldest write first.
+    ``before`` is the version the run started from: None when the state did not exist yet, ``""`` when that
+    version is not kept (the local backend keeps only the current state and one backup)."""
+
+    run_id: str
+    operation: str
+    who: str
+    started: object
+    finished: object
+    tools: tuple[str, ...]
+    first: str
+    last: str
+    before: str | None
 
 
-def read_version(backend: Backend, version_id: str) -> State:
+def runs(versions: list[StateVersion], complete: bool = True) -> list[RunSummary]:
+    """The runs that wrote ``versions`` (newest first, as history lists them), newest run first. Versions
+    written without run information (by dtm, or before dtmnb recorded it) each count as a run of their own.
+    ``complete``: the versions go back to the state's first write (else what came before is unknown)."""
+    oldest_first = list(reversed(versions))
+    groups: list[list[int]] = []
+    for i, v in enumerate(oldest_first):
+        run = v.info.run_id if v.info else ""
+        if groups and run and (oldest_first[groups[-1][0]].info or _NO_INFO).run_id == run:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    out = []
+    for group in groups:
+        first, last = oldest_first[group[0]], oldest_first[group[-1]]
+        info = last.info or _NO_INFO
+        before = oldest_first[group[0] - 1].version_id if group[0] > 0 else None if complete else ""
+        tools = tuple(dict.fromkeys(t for i in group for t in ((oldest_first[i].info or _NO_INFO).tool or "").split(",")
+                                    if t))
+        out.append(RunSummary(info.run_id or "(unknown)", info.operation or "(unknown)", info.who, first.modified,
+                              last.modified, tools, first.version_id, last.version_id, before))
+    return list(reversed(out))
+
+
+_NO_INFO = WriteInfo("", "")
+
+
+def versions_to_compare(backend: Backend, a: str | None, b: str | None,
+                        run: str | None = None) -> tuple[str | None, str]:
+    """The two versions a diff compares: ``a`` and ``b`` (version ids, or run ids meaning the state after that
+    run), or the state before and after ``run``; by default before and after the latest run. ``None`` on the
+    left means "before the state existed" (an empty state)."""
+    versions = backend.history()
+    if not versions:
+        raise UsageError(f"the state {backend.location} has no versions yet; a diff needs one")
+    known = runs(versions, backend.full_history)
+    by_run = {r.run_id: r for r in known}
+
+    def resolve_id(ref: str) -> str:
+        matches = [r for r in known if r.run_id == ref or (len(ref) >= 6 and r.run_id.startswith(ref))]
+        if len(matches) == 1:
+            return matches[0].last
+        return ref   # a version id (the backend names the problem if it is not one)
+
+    if run is not None:
+        match = by_run.get(run) or next((r for r in known if r.run_id.startswith(run)), None)
+        if match is None:
+            raise UsageError(f"no run {run!r} in the history of {backend.location}; runs: "
+                             f"{', '.join(r.run_id for r in known[:10]) or 'none'} (see state_history(cfg, by='run'))")
+        if match.before == "":
+            raise UsageError(f"the version before run {match.run_id} is no longer kept by the {backend.name} "
+                             f"backend; compare two versions it keeps: state_diff(cfg, a, b)")
+        return match.before, match.last
+    if a is None and b is None:
+        if known[0].before != "":
+            return known[0].before, known[0].last
+        b = versions[0].version_id   # what came before the latest run is not kept: its last change, then
+    b = resolve_id(b) if b is not None else versions[0].version_id
+    if a is not None:
+        return resolve_id(a), b
+    ids = [v.version_id for v in versions]   # newest first: the one after b in this list came before it
+    at = ids.index(b) if b in ids else -1
+    return (ids[at + 1] if 0 <= at < len(ids) - 1 else None), b
+
+
+def read_version(backend: Backend, version_id: str | None) -> State:
+    """The state at ``version_id``; None is the empty state before the first write."""
+    if version_id is None:
+        return State()
     return parse_state(backend.read_version(version_id), f"{backend.location}@{version_id}")
 
 
-__all__ = ["VersionSummary", "history", "read_version", "status", "versions_to_compare"]
+__all__ = ["RunSummary", "VersionSummary", "history", "read_version", "runs", "status", "versions_to_compare"]
