@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         lock_status,
         plan,
         read_state,
+        scan_states,
         show_status,
         state_diff,
         state_history,
@@ -42,21 +43,19 @@ if TYPE_CHECKING:
     from .views import show
 
 # public name -> the module it lives in (a module name ending in the name itself is the module)
+_API = ("apply", "delete", "dependency_graph", "destroy", "force_unlock", "forget", "import_tool", "load_config",
+        "lock", "lock_status", "plan", "read_state", "scan_states", "show_status", "state_diff", "state_history",
+        "state_text", "tools_frame")
 _LAZY = {
-    "load_config": "dtmnb.api", "plan": "dtmnb.api", "apply": "dtmnb.api", "delete": "dtmnb.api",
-    "destroy": "dtmnb.api", "read_state": "dtmnb.api", "show_status": "dtmnb.api", "state_history": "dtmnb.api",
-    "state_diff": "dtmnb.api", "state_text": "dtmnb.api", "lock_status": "dtmnb.api", "lock": "dtmnb.api",
-    "force_unlock": "dtmnb.api",
-    "tools_frame": "dtmnb.api", "dependency_graph": "dtmnb.api", "import_tool": "dtmnb.api", "forget": "dtmnb.api",
-    "Config": "dtmnb.config",
-    "show": "dtmnb.views", "PendingApply": "dtmnb.ui", "require_applied": "dtmnb.ui",
+    **dict.fromkeys(_API, "dtmnb.api"),
+    "Config": "dtmnb.config", "show": "dtmnb.views", "PendingApply": "dtmnb.ui", "require_applied": "dtmnb.ui",
     "errors": "dtmnb.errors", "sandbox": "dtmnb.sandbox", "views": "dtmnb.views", "ui": "dtmnb.ui",
 }
 
 __all__ = ["Config", "PendingApply", "__version__", "apply", "delete", "dependency_graph", "destroy", "errors",
            "force_unlock", "forget", "import_tool", "load_config", "lock", "lock_status", "plan", "read_state",
-           "require_applied", "sandbox", "show", "show_status", "state_diff", "state_history", "state_text",
-           "tools_frame", "ui", "views"]
+           "require_applied", "sandbox", "scan_states", "show", "show_status", "state_diff", "state_history",
+           "state_text", "tools_frame", "ui", "views"]
 
 
 def __getattr__(name: str) -> Any:

@@ -171,8 +171,24 @@ def _failure_summary(outcome: Outcome) -> str:
 # ---- reading -----------------------------------------------------------------------------------------
 
 def read_state(cfg: ConfigLike) -> pd.DataFrame:
-    """The state as a DataFrame, one row per tool (options, resource and outputs as dicts)."""
+    """The state as a DataFrame, one row per tool (options, resource and outputs as dicts). ``cfg`` may also
+    be an S3 URL, ``s3://bucket/key``, to read a state object without a config (region and endpoint from the
+    environment: AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3)."""
+    if isinstance(cfg, str) and cfg.startswith("s3://"):
+        from .engine.explore import read_url
+
+        return frames.state_frame(read_url(cfg))
     return frames.state_frame(engine.load_state(engine.open_backend(_as_config(cfg))))
+
+
+def scan_states(url: str, tools: bool = False) -> pd.DataFrame:
+    """Every dtm state object under an S3 prefix (``s3://bucket/teams/``), without a config: one row per
+    state (key, tools, size, modified, lock holder, versions, error); ``tools=True`` gives instead one row
+    per tool of all of them (``state_key`` first, then read_state's columns)."""
+    from .engine.explore import scan
+
+    found = scan(url)
+    return frames.tools_of_states(found) if tools else frames.scan_frame(found)
 
 
 def state_text(cfg: ConfigLike, version_id: str | None = None) -> str:
@@ -261,7 +277,7 @@ def dependency_graph(cfg_or_plan: ConfigLike | pd.DataFrame, plan: pd.DataFrame 
     cfg = _as_config(cfg_or_plan)
     return views.dependency_graph(cfg, plan=frames.plan_frame(_plan(cfg)) if plan is None else plan, title=title)
 
+
 __all__ = ["apply", "auto_approve_from_env", "delete", "dependency_graph", "destroy", "force_unlock", "forget",
-           "import_tool", "load_config",
-           "lock", "lock_status", "plan", "read_state", "show_status", "state_diff", "state_history", "state_text",
-           "tools_frame"]
+           "import_tool", "load_config", "lock", "lock_status", "plan", "read_state", "scan_states", "show_status",
+           "state_diff", "state_history", "state_text", "tools_frame"]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .backends import LockInfo
     from .config import Config
     from .engine import Difference, Outcome, Plan, ToolStatus
+    from .engine.explore import StateObject
     from .engine.queries import RunSummary, VersionSummary
     from .state import State, ToolState
 
@@ -27,6 +28,7 @@ RUNS_COLUMNS = ["run", "operation", "who", "started", "finished", "writes", "too
 DIFF_COLUMNS = ["key", "change", "path", "before", "after"]
 LOCK_COLUMNS = ["id", "operation", "who", "created", "version", "stale", "intent"]
 TOOLS_COLUMNS = ["key", "name", "instance_id", "depends_on", "options", "file", "line"]
+SCAN_COLUMNS = ["key", "tools", "size", "modified", "locked_by", "versions", "error"]
 
 
 def _frame(rows: list, columns: list[str], kind: str, **attrs: Any) -> pd.DataFrame:
@@ -62,6 +64,27 @@ def state_frame(state: State) -> pd.DataFrame:
     rows = [(s.key, s.name, s.instance_id, list(s.depends_on or []), s.options or {}, s.resource or {}, s.outputs)
             for s in (state.entries[k] for k in sorted(state.entries))]
     return _frame(rows, STATE_COLUMNS, "state")
+
+
+def scan_frame(found: list[StateObject]) -> pd.DataFrame:
+    rows = [(o.key, len(o.state) if o.state is not None else None, o.size, o.modified,
+             o.lock.who if o.lock else None, o.versions, o.error) for o in found]
+    return _frame(rows, SCAN_COLUMNS, "scan")
+
+
+def tools_of_states(found: list[StateObject]) -> pd.DataFrame:
+    """The tools of several states as one table, each row naming its state object."""
+    import pandas as pd
+
+    parts = []
+    for o in found:
+        if o.state is not None and len(o.state):
+            part = state_frame(o.state)
+            part.insert(0, "state_key", o.key)
+            parts.append(part)
+    frame = pd.concat(parts, ignore_index=True) if parts else _frame([], ["state_key", *STATE_COLUMNS], "state")
+    frame.attrs["dtmnb"] = "state"
+    return frame
 
 
 def tools_frame(cfg: Config) -> pd.DataFrame:
@@ -126,5 +149,5 @@ def _as_dict(s: ToolState | None) -> dict:
     return {"depends_on": list(s.depends_on or []), "options": s.options or {}, "resource": s.resource or {}}
 
 
-__all__ = ["diff_frame", "history_frame", "runs_frame", "lock_frame", "plan_frame", "result_frame", "state_frame", "status_frame",
-           "tools_frame"]
+__all__ = ["diff_frame", "history_frame", "lock_frame", "plan_frame", "result_frame", "runs_frame", "scan_frame",
+           "state_frame", "status_frame", "tools_frame", "tools_of_states"]

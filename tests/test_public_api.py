@@ -21,3 +21,16 @@ def test_import_and_load_config_pull_in_no_heavy_modules():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_public_name_is_in_all_and_visible_to_type_checkers():
+    import ast
+    import inspect
+
+    source = inspect.getsource(dtmnb)
+    tree = ast.parse(source)
+    typed = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+             for alias in node.names}
+    public = set(dtmnb.__all__) - {"__version__"}
+    assert public <= typed, public - typed              # each public name is imported under TYPE_CHECKING
+    assert all(getattr(dtmnb, name) is not None for name in public)

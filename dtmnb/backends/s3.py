@@ -332,6 +332,31 @@ class S3Backend(Backend):
         return True
 
     # ---- history --------------------------------------------------------------------------------
+    # ---- exploring a bucket ---------------------------------------------------------------------------
+    def list_objects(self, prefix: str) -> list[dict]:
+        """``{key, size, modified}`` of every object under ``prefix`` in the bucket (all pages)."""
+        found: list[dict] = []
+        params = {"Bucket": self.bucket, "Prefix": prefix}
+        while True:
+            resp = self._call(f"list s3://{self.bucket}/{prefix}* for", "list_objects_v2", **params)
+            found += [{"key": o["Key"], "size": int(o.get("Size") or 0), "modified": o.get("LastModified")}
+                      for o in resp.get("Contents", [])]
+            if not resp.get("IsTruncated"):
+                return found
+            params["ContinuationToken"] = resp["NextContinuationToken"]
+
+    def version_count(self) -> int | None:
+        """How many versions of the state object S3 keeps (None when bucket versioning is off)."""
+        if not self.versioning_enabled():
+            return None
+        count, params = 0, {"Bucket": self.bucket, "Prefix": self.key}
+        while True:
+            resp = self._call("list the versions of", "list_object_versions", **params)
+            count += sum(1 for v in resp.get("Versions", []) if v.get("Key") == self.key)
+            if not resp.get("IsTruncated"):
+                return count
+            params.update(KeyMarker=resp.get("NextKeyMarker"), VersionIdMarker=resp.get("NextVersionIdMarker"))
+
     def versioning_enabled(self) -> bool:
         resp = self._call("read the versioning setting of the bucket of", "get_bucket_versioning",
                           Bucket=self.bucket)
