@@ -59,3 +59,15 @@ class Recorder(Plugin):
 
 
 register_plugin("recorder", Recorder, clobber=True)
+
+
+def write_s3_config(folder: Path, target, key: str, tools_yaml: str) -> Path:
+    """The same three-file config with the s3 backend on a test S3 server (``target``: tests/_fixtures_s3.py)."""
+    from ._fixtures_s3 import VERSIONED_BUCKET
+
+    write_config(folder, tools_yaml)
+    (folder / "config.yaml").write_text(
+        "toolFile: tools.yaml\nstate:\n  backend: s3\n  options:\n"
+        f"    bucket: {VERSIONED_BUCKET}\n    region: {target.region}\n    key: {key}\n"
+        f"    endpoint: {target.endpoint}\n")
+    return folder / "config.yaml"

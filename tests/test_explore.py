@@ -10,17 +10,13 @@ import dtmnb
 from dtmnb.console import QuietConsole
 from dtmnb.errors import UsageError
 
-from ._engine_helpers import write_config
+from ._engine_helpers import write_s3_config
 from ._fixtures_s3 import VERSIONED_BUCKET
 
 
 def team_state(folder, target, key: str, *files: str):
-    tools = "tools:\n" + "".join(f"- name: local-file\n  instanceID: {f}\n  options: {{path: {f}.txt}}\n" for f in files)
-    write_config(folder, tools)
-    (folder / "config.yaml").write_text(
-        "toolFile: tools.yaml\nstate:\n  backend: s3\n  options:\n"
-        f"    bucket: {VERSIONED_BUCKET}\n    region: {target.region}\n    key: {key}\n    endpoint: {target.endpoint}\n")
-    cfg = dtmnb.load_config(folder / "config.yaml")
+    tools = "".join(f"- name: local-file\n  instanceID: {f}\n  options: {{path: {f}.txt}}\n" for f in files)
+    cfg = dtmnb.load_config(write_s3_config(folder, target, key, "tools:\n" + tools))
     dtmnb.apply(cfg, auto_approve=True, console=QuietConsole())
     return cfg
 

@@ -13,8 +13,7 @@ import dtmnb
 from dtmnb.console import QuietConsole
 from dtmnb.errors import BackendError, UsageError
 
-from ._engine_helpers import write_config
-from ._fixtures_s3 import VERSIONED_BUCKET
+from ._engine_helpers import write_config, write_s3_config
 
 
 def files(*pairs: tuple[str, str]) -> str:
@@ -23,11 +22,7 @@ def files(*pairs: tuple[str, str]) -> str:
 
 
 def s3_config(folder, target, key, tools):
-    write_config(folder, tools)
-    (folder / "config.yaml").write_text(
-        "toolFile: tools.yaml\nstate:\n  backend: s3\n  options:\n"
-        f"    bucket: {VERSIONED_BUCKET}\n    region: {target.region}\n    key: {key}\n    endpoint: {target.endpoint}\n")
-    return dtmnb.load_config(folder / "config.yaml")
+    return dtmnb.load_config(write_s3_config(folder, target, key, tools))
 
 
 def apply(cfg):
