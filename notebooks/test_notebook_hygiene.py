@@ -46,3 +46,42 @@ def test_auto_approve_handling(path):
     params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1 and "AUTO_APPROVE = False" in "".join(params[0]["source"])
     assert any("DTMNB_AUTO_APPROVE" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
+
+
+def _outputs(nb: dict):
+    for i, c in enumerate(nb["cells"]):
+        if c["cell_type"] == "code":
+            for o in c.get("outputs", []):
+                yield i, c, o
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_widget_only_outputs(path):
+    """A widget's output also carries a still picture, so the saved notebook shows something without a kernel
+    (GitHub, nbviewer, nbconvert, offline)."""
+    nb = json.loads(path.read_text())
+    bare = [i for i, _, o in _outputs(nb)
+            if "application/vnd.jupyter.widget-view+json" in o.get("data", {}) and "text/html" not in o["data"]]
+    assert not bare, f"{path.name}: cells {bare} hold only widget state"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_author_paths_or_hosts(path):
+    """scripts/execute_notebooks.py replaces the author's folder and user@host by stand-ins."""
+    text = _outputs_text(json.loads(path.read_text()))
+    paths = [m for m in re.findall(r"(?<![\w.])/(?:home|Users|root|work|tmp|var|opt)/[^\s\"'<>&]*", text)
+             if not m.startswith("/home/you/dtmnb/")]
+    assert not paths, f"{path.name}: stored outputs show machine paths {sorted(set(paths))[:5]}"
+    holders = set(re.findall(r"[\w.-]+@[\w.-]+ \(pid \d+\)", text)) - {"you@laptop (pid 4242)"}
+    assert not holders, f"{path.name}: stored outputs name who ran them: {holders}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_saved_confirmations_show_how_they_ended_and_no_tracebacks(path):
+    nb = json.loads(path.read_text())
+    for i, _, o in _outputs(nb):
+        html = o.get("data", {}).get("text/html", "")
+        if "dtmnb-confirm-static" in "".join(html):
+            assert "waiting: click Apply" not in "".join(html), f"{path.name} cell {i}: saved while pending"
+        assert o.get("output_type") != "error", f"{path.name} cell {i}: an error output"
+        assert "Traceback (most recent call last)" not in json.dumps(o), f"{path.name} cell {i}: a traceback"

@@ -23,4 +23,4 @@ def test_runs_with_papermill_parameters(path, tmp_path, monkeypatch):
                                cwd=str(work), kernel_name="python3", progress_bar=False, execution_timeout=300)
     nb = out.read_text()
     assert '"AUTO_APPROVE = True' in nb or "AUTO_APPROVE = True" in nb    # papermill injected the parameter
-    assert "PendingApply" not in nb and "waiting: click Apply" not in nb
+    assert "status=pending" not in nb and "waiting: click Apply" not in nb   # nothing left waiting for a click

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 import time
@@ -75,6 +76,30 @@ def execute(path: Path, timeout: int = 600):
     return nb, error
 
 
+# What a committed notebook must not carry (notebooks/test_notebook_hygiene.py checks): this machine's
+# folders and who ran it. nbval's sanitizer (nbval-sanitize.cfg) maps both forms to the same tokens.
+STAND_INS = {"folder": "/home/you/dtmnb/", "who": "you@laptop (pid 4242)"}
+_WHO = re.compile(r"[\w.-]+@[\w.-]+ \(pid \d+\)")
+
+
+def scrub(nb) -> None:
+    """Replace this checkout's absolute folder and user@host (pid N) in the stored outputs by stand-ins."""
+    root = str(ROOT) + "/"
+
+    def clean(value):
+        if isinstance(value, str):
+            return _WHO.sub(STAND_INS["who"], value.replace(root, STAND_INS["folder"]))
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [type(o)(clean(dict(o))) for o in cell.outputs]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
@@ -91,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
             print(f"FAILED {path} ({time.monotonic() - started:.1f}s), not overwritten:\n{error}", file=sys.stderr)
             continue
+        scrub(nb)
         nbformat.write(nb, path)
         print(f"ok     {path} ({time.monotonic() - started:.1f}s)")
     return 1 if failed else 0
