@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import open_notebook
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
-MEASURED = ".dtmnb-view td, .dtmnb-view th, .dtmnb-view caption, .dtmnb-status, .dtmnb-confirm-static b"
+SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden) "     # the notebook in front, not those in other tabs
+MEASURED = ", ".join(SHOWN + s for s in (".dtmnb-view td", ".dtmnb-view th", ".dtmnb-view caption",
+                                         ".dtmnb-status", ".dtmnb-confirm-static b"))
 CONTRASTS = """(selector) => {
   const rgb = (s) => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
     const p = m[1].split(',').map(parseFloat); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
@@ -41,11 +42,13 @@ def test_views_in_every_notebook_are_readable(lab, chromium_page, theme, tmp_pat
     shots = os.environ.get("DTMNB_SCREENSHOT_DIR")
     weak, measured = [], 0
     for path in NOTEBOOKS:
-        open_notebook(page, url, path.name)
+        page.goto(f"{url}/lab/tree/{path.name}")      # stored outputs render without waiting for a kernel
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand("
+                               "'apputils:change-theme')", timeout=90_000)
         page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', "
                       f"{{theme: '{THEMES[theme]}'}})")
         page.wait_for_function(f"() => document.body.dataset.jpThemeName === '{THEMES[theme]}'", timeout=30_000)
-        page.wait_for_selector(".dtmnb-view td", timeout=60_000)
+        page.wait_for_selector(SHOWN + ".dtmnb-view td", state="attached", timeout=60_000)
         if shots:
             page.screenshot(path=os.path.join(shots, f"{path.stem}-{theme}.png"), full_page=True)
         found = page.evaluate(CONTRASTS, MEASURED)
