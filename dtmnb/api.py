@@ -16,7 +16,7 @@ from . import console as _console
 from . import engine, frames
 from .console import Console, TerminalConsole, attach
 from .engine import Operation, Outcome, Status, recovery
-from .engine.queries import history, read_version, runs, status, versions_to_compare
+from .engine.queries import history, read_version, runs, state_changes, status, versions_to_compare
 from .errors import ChangesFailedError, UsageError
 from .report import get_logger
 
@@ -230,7 +230,7 @@ def state_diff(cfg: ConfigLike, a: str | None = None, b: str | None = None, *,
     ``state_history(cfg, by="run")``); ``a``, ``b``: two version ids, or run ids (the state after that run)."""
     backend = engine.open_backend(_as_config(cfg))
     left, right = versions_to_compare(backend, a, b, run)
-    return frames.diff_frame(read_version(backend, left), read_version(backend, right), left, right)
+    return frames.diff_frame(state_changes(read_version(backend, left), read_version(backend, right)), left, right)
 
 
 def lock_status(cfg: ConfigLike) -> pd.DataFrame:

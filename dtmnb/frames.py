@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from .config import Config
     from .engine import Difference, Outcome, Plan, ToolStatus
     from .engine.explore import StateObject
-    from .engine.queries import RunSummary, VersionSummary
-    from .state import State, ToolState
+    from .engine.queries import RunSummary, StateChange, VersionSummary
+    from .state import State
 
 PLAN_COLUMNS = ["step", "key", "name", "instance_id", "action", "reason", "depends_on", "diff"]
 RESULT_COLUMNS = ["step", "key", "name", "instance_id", "action", "status", "error", "seconds"]
@@ -118,22 +118,10 @@ def runs_frame(rows: list[RunSummary], writes: dict[str, int]) -> pd.DataFrame:
     return _frame(out, RUNS_COLUMNS, "runs")
 
 
-def diff_frame(old: State, new: State, a: str | None, b: str) -> pd.DataFrame:
+def diff_frame(changes: list[StateChange], a: str | None, b: str) -> pd.DataFrame:
     """What changed between two states, one row per dotted path (``options.content``); a tool added or
     removed is one row with the whole entry on its side."""
-    from .engine.compare import differences
-
-    rows: list[tuple[str, str, str, Any, Any]] = []
-    for key in sorted(set(old.entries) | set(new.entries)):
-        before, after = old.get(key), new.get(key)
-        if before is None:
-            rows.append((key, "added", "", None, _as_dict(after)))
-        elif after is None:
-            rows.append((key, "removed", "", _as_dict(before), None))
-        else:
-            rows += [(key, "changed", d.path, None if d.before is ABSENT else d.before,
-                      None if d.after is ABSENT else d.after)
-                     for d in differences(_as_dict(before), _as_dict(after))]
+    rows = [(c.key, c.change, c.path, c.before, c.after) for c in changes]
     return _frame(rows, DIFF_COLUMNS, "diff", version_a=a or "(empty)", version_b=b)
 
 
@@ -141,12 +129,6 @@ def lock_frame(info: LockInfo | None) -> pd.DataFrame:
     rows = [] if info is None else [(info.id, info.operation, info.who, info.created, info.version,
                                      info.holder_gone(), list(info.intent))]
     return _frame(rows, LOCK_COLUMNS, "lock")
-
-
-def _as_dict(s: ToolState | None) -> dict:
-    if s is None:
-        return {}
-    return {"depends_on": list(s.depends_on or []), "options": s.options or {}, "resource": s.resource or {}}
 
 
 __all__ = ["diff_frame", "history_frame", "lock_frame", "plan_frame", "result_frame", "runs_frame", "scan_frame",

@@ -7,9 +7,9 @@ from ..backends import Backend, StateVersion, WriteInfo
 from ..config import Config
 from ..errors import DtmnbError, UsageError
 from ..redact import redact
-from ..state import State, parse_state
-from .compare import resource_differences
-from .model import ToolStatus
+from ..state import State, ToolState, parse_state
+from .compare import differences, resource_differences
+from .model import ABSENT, ToolStatus
 from .planning import Plugins
 
 
@@ -140,6 +140,40 @@ def versions_to_compare(backend: Backend, a: str | None, b: str | None,
     return (ids[at + 1] if 0 <= at < len(ids) - 1 else None), b
 
 
+@dataclass(frozen=True)
+class StateChange:
+    """One difference between two states: a tool ``added`` or ``removed`` (``path`` empty, the whole entry on
+    its side), or one ``changed`` attribute at a dotted ``path`` (``options.content``)."""
+
+    key: str
+    change: str
+    path: str
+    before: object
+    after: object
+
+
+def state_changes(old: State, new: State) -> list[StateChange]:
+    """What changed from ``old`` to ``new``, tool by tool (sorted by key), attribute by attribute."""
+    out: list[StateChange] = []
+    for key in sorted(set(old.entries) | set(new.entries)):
+        before, after = old.get(key), new.get(key)
+        if before is None:
+            out.append(StateChange(key, "added", "", None, _entry(after)))
+        elif after is None:
+            out.append(StateChange(key, "removed", "", _entry(before), None))
+        else:
+            out += [StateChange(key, "changed", d.path, None if d.before is ABSENT else d.before,
+                                None if d.after is ABSENT else d.after)
+                    for d in differences(_entry(before), _entry(after))]
+    return out
+
+
+def _entry(s: ToolState | None) -> dict:
+    if s is None:
+        return {}
+    return {"depends_on": list(s.depends_on or []), "options": s.options or {}, "resource": s.resource or {}}
+
+
 def read_version(backend: Backend, version_id: str | None) -> State:
     """The state at ``version_id``; None is the empty state before the first write."""
     if version_id is None:
@@ -147,4 +181,5 @@ def read_version(backend: Backend, version_id: str | None) -> State:
     return parse_state(backend.read_version(version_id), f"{backend.location}@{version_id}")
 
 
-__all__ = ["RunSummary", "VersionSummary", "history", "read_version", "runs", "status", "versions_to_compare"]
+__all__ = ["RunSummary", "StateChange", "VersionSummary", "history", "read_version", "runs", "state_changes", "status",
+           "versions_to_compare"]
