@@ -38,3 +38,11 @@ def test_every_docs_pointer_leads_to_a_file_and_heading():
                 broken.append(f"{path.relative_to(ROOT)}: {m.group(0)} (no such heading)")
     assert seen > 20
     assert not broken, "\n".join(broken)
+
+
+def test_readme_plugin_reference_is_written_from_the_schemas():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_readme.py"), "--check"])
+    assert run.returncode == 0, "README.md's plugin reference is out of date: run scripts/update_readme.py"
