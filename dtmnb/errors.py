@@ -1,4 +1,6 @@
-"""All errors dtmnb raises on purpose. The CLI maps them to exit codes in one place (cli.py)."""
+"""Every error dtmnb raises to its callers, in one tree under DtmnbError (the YAML layer's YAMLv3Error is a
+ValueError of its own, re-raised as StateFormatError or ConfigError before it reaches a caller). The CLI
+maps them to exit codes in one place (cli.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -90,6 +92,30 @@ class MissingDependencyError(DtmnbError):
     """Raised when an optional dependency (an extra) is needed but not installed; names the pip extra."""
 
     exit_code = 2
+
+
+class TemplateError(PluginError):
+    """Raised when a template cannot be rendered (missing variable, bad placeholder, unreadable file)."""
+
+
+class NotAppliedError(UsageError):
+    """Raised by ``require_applied`` when the changes above have not been applied (yet)."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback: the message is the point
+        return [f"{type(self).__name__}: {self}"]
+
+
+class SandboxError(DtmnbError):
+    """Raised when a sandbox server cannot be started or reached."""
+
+
+class ContractError(AssertionError):
+    """Raised by ``dtmnb.testing`` when a plugin or backend breaks the contract; ``problems`` lists each broken
+    rule. (An AssertionError, so test runners report it as a failed check.)"""
+
+    def __init__(self, what: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{what} breaks the contract:\n  - " + "\n  - ".join(problems))
 
 
 def missing_dependency(package: str, extra: str, purpose: str) -> MissingDependencyError:

@@ -18,18 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .backends import Backend
-from .errors import DtmnbError, LockHeldError, PluginError, StaleStateError
+from .errors import ContractError, DtmnbError, LockHeldError, PluginError, StaleStateError
 from .plugins.base import Plugin, PluginContext
 from .schema import Schema
 from .state import storable_problem
-
-
-class ContractError(AssertionError):
-    """Raised when a plugin or backend breaks the contract; ``problems`` lists each broken rule."""
-
-    def __init__(self, what: str, problems: list[str]):
-        self.problems = problems
-        super().__init__(f"{what} breaks the contract:\n  - " + "\n  - ".join(problems))
 
 
 def check_plugin(cls: type[Plugin], options: dict, *, update: dict | None = None,

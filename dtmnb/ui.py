@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .console import Console, in_notebook
-from .errors import UsageError, missing_dependency
+from .errors import NotAppliedError, missing_dependency
 from .log import format_line
 from .palette import BOX_COLORS
 from .palette import style as pair_style
@@ -262,13 +262,6 @@ class PendingApply:
         handle = getattr(self, "_display", None)
         if handle is not None:
             handle.update(self._bundle(), raw=True)
-
-
-class NotAppliedError(UsageError):
-    """Raised by ``require_applied`` when the changes above have not been applied (yet)."""
-
-    def _render_traceback_(self):  # IPython shows this instead of a traceback: the message is the point
-        return [f"{type(self).__name__}: {self}"]
 
 
 def require_applied(result):

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import PluginError
+from ..errors import TemplateError
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 GO_WEBAPP = TEMPLATES_DIR / "go-webapp"
@@ -25,10 +25,6 @@ SKIPPED_DIRS = {".git", "__pycache__"}
 
 _ACTION = re.compile(r"\[\[(.*?)\]\]", re.S)
 _FIELD_PATH = re.compile(r"^\.[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-
-
-class TemplateError(PluginError):
-    """Raised when a template cannot be rendered (missing variable, bad placeholder, unreadable file)."""
 
 
 def scaffold_variables(app_name: str, owner: str, repo: str, image_repo: str = "") -> dict[str, object]:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import DtmnbError, missing_dependency
+from ..errors import SandboxError, missing_dependency
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -40,10 +40,6 @@ LOG_FILE = "weed.log"
 #: a boto3 S3 client (boto3 ships no type information)
 S3Client = Any
 _Server = TypeVar("_Server", bound="LocalS3Server")
-
-
-class SandboxError(DtmnbError):
-    """Raised when a sandbox server cannot be started or reached."""
 
 
 def find_weed() -> str | None:
