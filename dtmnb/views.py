@@ -36,7 +36,7 @@ def _reset_ids() -> None:
     _counter = itertools.count(1)
 
 
-COMPACT = 72   # characters of a nested value shown in a cell; the whole value is on hover
+COMPACT = 48   # characters of a nested value shown in a cell; the whole value is on hover
 
 
 def _cell_text(value: Any) -> str:
@@ -79,7 +79,11 @@ TH_STYLE = (f"text-align: left; vertical-align: bottom; padding: 3px 8px; white-
 NOWRAP_COLUMNS = frozenset(("step", "key", "name", "instance_id", "action", "status", "seconds", "version_id",
                             "modified", "change", "id", "operation", "created"))
 TD_NOWRAP_STYLE = "text-align: left; vertical-align: top; padding: 3px 8px; white-space: nowrap;"
-TD_STYLE = ("text-align: left; vertical-align: top; padding: 3px 8px; max-width: 34em; white-space: pre-wrap; "
+WIDEST_COLUMN = 40      # characters a column asks for at most when the table is laid out (it wraps beyond)
+FITS_CHARS = 130        # about what a 1,000 px output area holds at 13 px: wider tables get fixed column widths
+# text wraps at spaces; a word too long for its column (a URL, a sha) breaks where it must (JupyterLab keeps
+# only ``normal`` and ``break-word`` for overflow-wrap in an untrusted notebook)
+TD_STYLE = ("text-align: left; vertical-align: top; padding: 3px 8px; max-width: 30em; white-space: pre-wrap; "
             "overflow-wrap: break-word; word-break: normal;")
 
 
@@ -150,27 +154,42 @@ class FrameView:
         return styler.apply(paint, axis=1) if len(frame) else styler
 
     def to_html(self) -> str:
-        """The table as HTML: deterministic, theme-aware, no Jinja2 needed."""
+        """The table as HTML: deterministic, theme-aware, no Jinja2 needed. A table whose columns would not fit
+        an output area of about 1,000 px gets fixed column widths, in proportion to what each holds, so long
+        words wrap inside their column instead of widening the table."""
         frame = self.visible_frame().reset_index(drop=True)
         full = self.frame.reset_index(drop=True)
         formatters = self._formatters()
-        table_id = f"T_{self.uuid}"
+        cells = [[self._cell(formatters, col, frame.iat[i, j]) for j, col in enumerate(frame.columns)]
+                 for i in range(len(frame))]
+        widths = [min(max([len(str(col))] + [len(text) for text, _ in (row[j] for row in cells)]), WIDEST_COLUMN)
+                  for j, col in enumerate(frame.columns)]
+        fixed = sum(widths) + 2 * len(widths) > FITS_CHARS
+        table_style = TABLE_STYLE + (" table-layout: fixed; width: 100%;" if fixed else "")
+        cols = "".join(f'<col style="width: {100 * w / sum(widths):.1f}%">' for w in widths) if fixed else ""
         head = "".join(f'<th style="{TH_STYLE}">{html.escape(str(c))}</th>' for c in frame.columns)
         rows = []
-        for i in range(len(frame)):
+        for i, row in enumerate(cells):
             pair = self.row_colors(full.iloc[i])
             attr = f' style="{pair_style(pair)}"' if pair else ""
-            cells = []
-            for col in frame.columns:
-                value = frame.iat[i, frame.columns.get_loc(col)]
-                fmt = formatters.get(col, _cell_text)
-                text = html.escape(fmt(value)) if fmt is not _cell_text else _cell_html(value)
-                style = TD_NOWRAP_STYLE if col in NOWRAP_COLUMNS else TD_STYLE
-                cells.append(f'<td style="{style}">{text}</td>')
-            rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
-        return (f'<div class="dtmnb-view"><table id="{table_id}" class="dtmnb-table" style="{TABLE_STYLE}">'
-                f'<caption style="{CAPTION_STYLE}">{html.escape(self.caption())}</caption><thead><tr>{head}</tr>'
-                f"</thead><tbody>{''.join(rows)}</tbody></table></div>")
+            tds = "".join(f'<td style="{TD_NOWRAP_STYLE if col in NOWRAP_COLUMNS and not fixed else TD_STYLE}">'
+                          f"{markup}</td>" for col, (_, markup) in zip(frame.columns, row, strict=True))
+            rows.append(f"<tr{attr}>{tds}</tr>")
+        return (f'<div class="dtmnb-view"><table id="T_{self.uuid}" class="dtmnb-table" style="{table_style}">'
+                f'<caption style="{CAPTION_STYLE}">{html.escape(self.caption())}</caption>'
+                f"{'<colgroup>' + cols + '</colgroup>' if cols else ''}<thead><tr>{head}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+    @staticmethod
+    def _cell(formatters: dict, col: str, value: Any) -> tuple[str, str]:
+        """(the text a person sees, its HTML) of one cell."""
+        fmt = formatters.get(col, _cell_text)
+        if fmt is _cell_text:
+            markup = _cell_html(value)
+            text = _cell_text(value)
+            return (text[:COMPACT] if markup.startswith("<span title=") else text), markup
+        text = fmt(value)
+        return text, html.escape(text)
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -357,3 +357,18 @@ def test_delete_uses_the_options_the_state_recorded(tmp_path):
     dtmnb.delete(cfg, auto_approve=True, console=QuietConsole())
     assert not (tmp_path / "first.txt").exists()
     assert (tmp_path / "second.txt").read_text() == "someone else's"
+
+
+def test_a_dependent_that_drifted_is_repaired_even_when_its_references_did_not_change(tmp_path):
+    upstream = local_file("a", "a.txt", "one")
+    downstream = local_file("b", "b.txt", "${{ local-file.a.outputs.path }}")
+    cfg = config(tmp_path, upstream, downstream)
+    apply(cfg)
+    (tmp_path / "a.txt").write_text("edited by hand")      # a drifts: it is rewritten, its path output stays
+    (tmp_path / "b.txt").write_text("edited by hand")      # b drifts too
+    plan = dtmnb.plan(cfg)
+    assert rows(plan, "key", "action") == [("local-file_a", "Update"), ("local-file_b", "Update")]
+    result = apply(cfg)
+    assert list(result["status"]) == ["succeeded", "succeeded"]
+    assert (tmp_path / "b.txt").read_text() == "a.txt"
+    assert dtmnb.plan(cfg).empty

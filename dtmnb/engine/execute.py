@@ -188,7 +188,7 @@ class _Run:
         except DtmnbError as exc:
             self._record(ChangeResult(change, Status.FAILED, redact(str(exc))))
             return False
-        if change.awaits and change.prior is not None and same_data(change.prior.options, options):
+        if change.only_if_changed and change.prior is not None and same_data(change.prior.options, options):
             log.info(f"Tool ({change.label}) options are the same as the state once resolved, do nothing.")
             self._record(ChangeResult(change, Status.UNCHANGED, ""))
             return False

@@ -108,7 +108,8 @@ class Change:
     ``tool`` is the config's tool (for a tool no longer in the config: rebuilt from the state); ``prior`` is
     what the state recorded for it (None for a Create); ``after`` lists the keys of the changes that must
     succeed before this one runs; ``awaits`` the keys of upstream changes whose outputs this tool's options
-    reference (its options are known after they apply).
+    reference (its options are known after they apply); ``only_if_changed``: planned only for those outputs,
+    so it runs only if its resolved options differ from the state's (else it is recorded as unchanged).
     """
 
     tool: Tool
@@ -119,6 +120,7 @@ class Change:
     step: int = 0
     after: list[str] = field(default_factory=list)
     awaits: tuple[str, ...] = ()
+    only_if_changed: bool = False
 
     @property
     def key(self) -> str:

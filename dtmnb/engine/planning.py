@@ -106,11 +106,27 @@ def _plan_tool(tool: Tool, state: State, plugins: Plugins, planned: set[str]) ->
     awaits = tuple(r for r in dict.fromkeys(references_in(tool.options)) if r in planned)
     options = resolve(tool.options, state, strict=False)
     if awaits:
-        return _known_after_apply(tool, stored, plugin, plugins, awaits, options)
+        pending = _known_after_apply(tool, stored, plugin, plugins, awaits, options)
+        own = _drift(tool, stored, plugin, plugins, options, who)
+        if own is None:
+            return pending              # decided when its options are resolved
+        own.awaits, own.diff = awaits, pending.diff + own.diff
+        if own.action == Action.UPDATE and pending.action == Action.REPLACE:
+            own.action, own.reason = Action.REPLACE, f"{own.reason[:-1]}; {pending.reason}"
+        return own                      # drifted too: it runs whatever its options resolve to
     if not same_data(stored.options, options):
         diff = tuple(differences(stored.options, options, "options."))
         return _update_or_replace(tool, stored, plugin, plugins, options, diff,
                                   f"{who} config drifted from the state")
+    change = _drift(tool, stored, plugin, plugins, options, who)
+    if change is None:
+        log.debug(f"{who} is the same as the state, do nothing.")
+    return change
+
+
+def _drift(tool: Tool, stored: ToolState, plugin: Plugin, plugins: Plugins, options: dict, who: str) -> Change | None:
+    """The change the thing itself needs, read with the options the state recorded: a Create when it is gone,
+    an Update or Replace when it differs from what the state recorded, else None."""
     live = plugin.read(plugins.options(tool.name, stored.options))
     if live is None:
         return Change(tool, Action.CREATE, f"{who} state found but it seems the tool isn't created, will be created.",
@@ -118,7 +134,6 @@ def _plan_tool(tool: Tool, state: State, plugins: Plugins, planned: set[str]) ->
     if not same_resource(stored.resource, live):
         diff = tuple(resource_differences(stored.resource, live))
         return _update_or_replace(tool, stored, plugin, plugins, options, diff, f"{who} drifted from the state")
-    log.debug(f"{who} is the same as the state, do nothing.")
     return None
 
 
@@ -161,7 +176,7 @@ def _known_after_apply(tool: Tool, stored: ToolState, plugin: Plugin, plugins: P
     reason = (f"Tool ({tool.name}/{tool.instance_id}) references outputs of {', '.join(awaits)}, which change in "
               f"this plan: its options are known after apply; it will be {what} if they differ.")
     return Change(tool, Action.REPLACE if destructive else Action.UPDATE, reason, prior=stored,
-                  diff=_masked(plugin, diff), awaits=awaits)
+                  diff=_masked(plugin, diff), awaits=awaits, only_if_changed=True)
 
 
 def _name(plugin: Plugin, plugins: Plugins, name: str, options: dict) -> str:

@@ -99,7 +99,7 @@ def has_module(name: str) -> bool:
 
 @pytest.fixture
 def chromium_page(tmp_path: Any) -> Iterator[Any]:
-    """A page in headless Chromium (1400x900), with a full-page screenshot saved when the test fails."""
+    """A page in headless Chromium (1400x900: a notebook's output area is about 1,000 px wide)."""
     require("playwright (pip install -e '.[test]')", has_module("playwright"))
     chromium = system_deps.chromium()
     if chromium is None:

@@ -33,6 +33,13 @@ CONTRASTS = """(selector) => {
 }"""
 
 
+WIDEST = """(selector) => [...document.querySelectorAll(selector)].map((t) => {
+  const area = t.closest('.jp-OutputArea-output');
+  return [t.querySelector('caption') ? t.querySelector('caption').textContent.slice(0, 40) : '',
+          Math.round(t.getBoundingClientRect().width), area ? area.clientWidth : 0];
+})"""
+
+
 @pytest.mark.parametrize("theme", sorted(THEMES))
 def test_views_in_every_notebook_are_readable(lab, chromium_page, theme, tmp_path):
     url, root = lab
@@ -40,11 +47,13 @@ def test_views_in_every_notebook_are_readable(lab, chromium_page, theme, tmp_pat
         shutil.copy(path, root / path.name)
     page = chromium_page
     shots = os.environ.get("DTMNB_SCREENSHOT_DIR")
-    weak, measured = [], 0
+    weak, measured, too_wide = [], 0, []
     for path in NOTEBOOKS:
-        page.goto(f"{url}/lab/tree/{path.name}")      # stored outputs render without waiting for a kernel
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand("
-                               "'apputils:change-theme')", timeout=90_000)
+        page.goto(f"{url}/lab/tree/{path.name}?reset")   # a fresh workspace: only this notebook open
+        page.wait_for_function(f"() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+                               f"window.jupyterapp.shell.currentWidget.context && "
+                               f"window.jupyterapp.shell.currentWidget.context.path === '{path.name}'",
+                               timeout=90_000)   # stored outputs render without waiting for a kernel
         page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', "
                       f"{{theme: '{THEMES[theme]}'}})")
         page.wait_for_function(f"() => document.body.dataset.jpThemeName === '{THEMES[theme]}'", timeout=30_000)
@@ -52,8 +61,11 @@ def test_views_in_every_notebook_are_readable(lab, chromium_page, theme, tmp_pat
         if shots:
             page.screenshot(path=os.path.join(shots, f"{path.stem}-{theme}.png"), full_page=True)
         found = page.evaluate(CONTRASTS, MEASURED)
+        if theme == "light":   # layout does not depend on the theme: measured once
+            tables = page.evaluate(WIDEST, SHOWN + ".dtmnb-view table")
+            too_wide += [(path.name, caption, width, area) for caption, width, area in tables if width > area + 1]
         measured += len(found)
         weak += [(path.name, tag, text, round(ratio, 2)) for tag, text, ratio in found if ratio < 4.5]
-        page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
     assert measured > 100 * len(NOTEBOOKS) // 4, f"only {measured} elements found: is the selector right?"
     assert not weak, f"{len(weak)} element(s) below 4.5:1 in the {theme} theme: {weak[:10]}"
+    assert not too_wide, f"tables wider than their output area: {too_wide[:10]}"
