@@ -157,7 +157,7 @@ class FaultProxy:
                 if fault is not None and fault.hook is not None:
                     try:
                         fault.hook()
-                    except Exception as exc:  # noqa: BLE001 - the test looks at hook_errors
+                    except Exception as exc:  # the test looks at hook_errors
                         proxy.hook_errors.append(exc)
                 try:
                     status, headers, data = proxy._forward(method, self.path, dict(self.headers), body)
@@ -231,7 +231,7 @@ class FaultProxy:
             conn.close()
 
     # ---- used by tests -------------------------------------------------------------------------
-    def add(self, *faults: Fault) -> "FaultProxy":
+    def add(self, *faults: Fault) -> FaultProxy:
         with self._mutex:
             self.faults.extend(faults)
         return self
@@ -252,7 +252,7 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -15,8 +15,14 @@ from dtmnb.backends.base import LockInfo
 from dtmnb.backends.local import LocalBackend
 from dtmnb.backends.s3 import S3Backend
 from dtmnb.config import StateConfig
-from dtmnb.errors import (BackendError, ConfigError, HistoryUnavailableError, LockHeldError, StaleStateError,
-                          StateFormatError)
+from dtmnb.errors import (
+    BackendError,
+    ConfigError,
+    HistoryUnavailableError,
+    LockHeldError,
+    StaleStateError,
+    StateFormatError,
+)
 
 from ._fixtures_s3 import PLAIN_BUCKET, TEST_SECRET_KEY, VERSIONED_BUCKET
 
@@ -214,10 +220,9 @@ def test_lock_acquire_held_release_force_unlock(s3_target):
 
 def test_lock_released_after_exception(s3_target):
     b = s3_target.backend()
-    with pytest.raises(RuntimeError):
-        with b.locked("apply") as info:
-            assert isinstance(info, LockInfo) and _exists(s3_target, b.lock_key)
-            raise RuntimeError("plugin failed")
+    with pytest.raises(RuntimeError), b.locked("apply") as info:
+        assert isinstance(info, LockInfo) and _exists(s3_target, b.lock_key)
+        raise RuntimeError("plugin failed")
     assert b.current_lock() is None and b.lock_info is None
     with b.locked("apply", enabled=False) as info:
         assert info is None and not _exists(s3_target, b.lock_key)

@@ -12,8 +12,7 @@ from functools import cmp_to_key
 import pytest
 
 from dtmnb import yamlv3
-from dtmnb.yamlv3 import nodes, stream
-from dtmnb.yamlv3 import Decoder, Fields, Timestamp, YAMLv3Error, dump, load, resolve
+from dtmnb.yamlv3 import Decoder, Fields, Timestamp, YAMLv3Error, dump, load, nodes, resolve, stream
 from dtmnb.yamlv3.order import _cmp
 
 

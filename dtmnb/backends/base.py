@@ -75,12 +75,12 @@ class LockInfo:
     intent: tuple[str, ...] = field(default=())
 
     @classmethod
-    def new(cls, operation: str, intent: tuple[str, ...] = ()) -> "LockInfo":
+    def new(cls, operation: str, intent: tuple[str, ...] = ()) -> LockInfo:
         from .. import __version__
 
         try:
             user = getpass.getuser()
-        except Exception:  # noqa: BLE001 - no user name in some containers
+        except Exception:  # no user name in some containers
             user = "unknown"
         return cls(
             id=str(uuid.uuid4()),
@@ -97,13 +97,13 @@ class LockInfo:
         return (json.dumps(raw, indent=2) + "\n").encode()
 
     @classmethod
-    def from_json(cls, data: bytes, where: str) -> "LockInfo":
+    def from_json(cls, data: bytes, where: str) -> LockInfo:
         try:
             raw = json.loads(data.decode("utf-8"))
             fields = {k: str(raw.get(k, "")) for k in ("id", "operation", "who", "created", "version")}
             intent = raw.get("intent") or []
             return cls(**fields, intent=tuple(str(i) for i in intent) if isinstance(intent, list) else ())
-        except Exception:  # noqa: BLE001 - any unreadable lock is still a lock
+        except Exception:  # any unreadable lock is still a lock
             return cls(id="", operation="unknown", who=f"unreadable lock {where}", created="", version="")
 
     def describe(self) -> str:
@@ -155,7 +155,7 @@ class Backend:
         return cls.schema.with_defaults(options)
 
     @classmethod
-    def from_config(cls, state_config: Any) -> "Backend":
+    def from_config(cls, state_config: Any) -> Backend:
         """Build the backend from a Config's ``state`` section (use ``checked_options``)."""
         raise NotImplementedError
 

@@ -66,7 +66,7 @@ class LocalBackend(Backend):
         self._swept = False
 
     @classmethod
-    def from_config(cls, state_config) -> "LocalBackend":
+    def from_config(cls, state_config) -> LocalBackend:
         options = cls.checked_options(state_config)
         raw = options.get("stateFile") or DEFAULT_STATE_FILE
         return cls(state_config.path_option("stateFile", DEFAULT_STATE_FILE), str(raw), options["use_lockfile"])

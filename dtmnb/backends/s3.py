@@ -24,9 +24,21 @@ from ..errors import BackendError, HistoryUnavailableError, StaleStateError, mis
 from ..redact import redact
 from ..schema import Option, OptionProblem, Schema
 from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo
-from .s3_calls import (CREDENTIALS_HELP, MISSING_CODES, NOT_MODIFIED_CODES, RETRIES, STALE_CODES,
-                       UNSUPPORTED_CODES, VERSION_CODES, boto3_session, call, client_error, error_code, fail,
-                       timeouts)
+from .s3_calls import (
+    CREDENTIALS_HELP,
+    MISSING_CODES,
+    NOT_MODIFIED_CODES,
+    RETRIES,
+    STALE_CODES,
+    UNSUPPORTED_CODES,
+    VERSION_CODES,
+    boto3_session,
+    call,
+    client_error,
+    error_code,
+    fail,
+    timeouts,
+)
 
 _NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
 
@@ -81,7 +93,7 @@ class S3Backend(Backend):
         self._lock_etags: dict[str, str] = {}
 
     @classmethod
-    def from_config(cls, state_config) -> "S3Backend":
+    def from_config(cls, state_config) -> S3Backend:
         o = cls.checked_options(state_config)
         return cls(o["bucket"], o["region"], o["key"], endpoint=o.get("endpoint") or None,
                    profile=o.get("profile") or None, encrypt=o["encrypt"], kms_key_id=o.get("kms_key_id") or None,
@@ -136,7 +148,7 @@ class S3Backend(Backend):
     def _endpoint_name(self) -> str:
         try:
             return redact(self.client.meta.endpoint_url)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return redact(self.endpoint or "S3")
 
     def _call(self, what: str, method: str, handled=frozenset(), **params):
@@ -367,7 +379,7 @@ class S3Backend(Backend):
         def info(version_id: str) -> WriteInfo | None:
             try:
                 head = self.client.head_object(Bucket=self.bucket, Key=self.key, VersionId=version_id)
-            except Exception:  # noqa: BLE001 - history still lists a version whose metadata cannot be read
+            except Exception:  # history still lists a version whose metadata cannot be read
                 return None
             return _write_info(head.get("Metadata") or {})
 

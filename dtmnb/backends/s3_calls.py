@@ -64,9 +64,17 @@ def call(b: S3Backend, what: str, method: str, handled=frozenset(), **params):
     ClientErrors whose code is in ``handled`` (missing key, 412, ...) are re-raised untouched.
     A BackendError whose request may have reached S3 (5xx, timeouts, lost answers after botocore's
     retries) has ``maybe_done = True``."""
-    from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
-                                     EndpointConnectionError, HTTPClientError, NoCredentialsError,
-                                     NoRegionError, ParamValidationError, PartialCredentialsError)
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        HTTPClientError,
+        NoCredentialsError,
+        NoRegionError,
+        ParamValidationError,
+        PartialCredentialsError,
+    )
 
     client = b.client
     prefix = f"cannot {what} {b.location}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..limits import MAX_INT_DIGITS
 from .nodes import Alias, Mapping, Node, Scalar, Sequence

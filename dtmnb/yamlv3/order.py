@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cmp_to_key
 from os.path import commonprefix
-from typing import Any, Iterable
+from typing import Any
 
 from .values import Timestamp
 

@@ -25,7 +25,7 @@ _DIGITS = {2: re.compile(r"[01]+\Z"), 8: re.compile(r"[0-7]+\Z"), 10: re.compile
 _MAX_DIGITS = {2: 64, 8: 22, 10: 20, 16: 16}  # more significant digits than this never fit in 64 bits
 _TS = re.compile(r"([0-9]{4})-([0-9][0-9]?)-([0-9][0-9]?)(?:(?:([Tt])|( +))([0-9][0-9]?):([0-9][0-9]?):([0-9][0-9]?)"
                  r"(?:[.,]([0-9]{1,9}))?(Z|[-+](?:[0-9]{2}|[-+][0-9]):(?:[0-9]{2}|[-+][0-9]))?)?\Z")
-OLD_BOOLS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
+OLD_BOOLS = frozenset(["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"])
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 _DECIMAL_LITERAL = re.compile(r"[-+]?[0-9_]+\Z")
 # first characters after which resolve() can find something other than a string

@@ -8,7 +8,8 @@ decoder, which gives the same values (tests compare the two) and yaml.v3's error
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .scalars import NULLS, is_long_int, resolve
 from .values import STR
