@@ -368,7 +368,7 @@ def test_history_says_which_run_wrote_current_and_backup(tmp_path):
     path = tmp_path / "devstream.state"
     backend = LocalBackend(path)
     first = WriteInfo("run-1", "apply", "local-file.a", "zoë@laptop (pid 1)")
-    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@laptop (pid 2)")
+    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@laptop (pid 2)", step=3)
     backend.read()
     backend.write(b"v1\n", first)
     backend.write(b"v2\n", second)

@@ -547,13 +547,14 @@ def test_write_info_travels_as_metadata_and_history_shows_it(s3_target):
 
     b = s3_target.backend()
     first = WriteInfo("run-1", "apply", "github-repo-scaffolding-golang.default", "zoë@laptop (pid 7)")
-    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@ci 100% (pid 8)")
+    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@ci 100% (pid 8)", step=3)
     b.read()
     b.write(b"v: 1\n", first)
     b.write(b"v: 2\n", second)
     meta = s3_target.client().head_object(Bucket=VERSIONED_BUCKET, Key=b.key)["Metadata"]
     assert meta["dtmnb-run"] == "run-2" and meta["dtmnb-operation"] == "destroy"
     assert meta["dtmnb-who"] == "ann@ci 100%25 (pid 8)"  # %-encoded: S3 metadata is ASCII
+    assert meta["dtmnb-step"] == "3"  # the step recovery compares the lock's intent with
     s3_target.client().put_object(Bucket=VERSIONED_BUCKET, Key=b.key, Body=b"v: dtm\n")  # as dtm writes
     history = b.history()
     assert [h.info for h in history] == [None, second, first]

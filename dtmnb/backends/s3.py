@@ -402,7 +402,7 @@ class S3Backend(Backend):
 # ---- helpers ------------------------------------------------------------------------------------------
 META_WRITE = "dtmnb-write"
 _META_FIELDS = (("run_id", "dtmnb-run"), ("operation", "dtmnb-operation"), ("tool", "dtmnb-tool"),
-                ("who", "dtmnb-who"))
+                ("who", "dtmnb-who"), ("step", "dtmnb-step"))
 _META_SAFE = " !#$&'()*+,/:;=?@[]~"  # kept readable; everything else (non-ASCII, %, controls) %-encoded
 
 
@@ -419,9 +419,12 @@ def _metadata(info: WriteInfo | None, write_id: str) -> dict[str, str]:
     return meta
 
 
-def _write_info(meta: dict) -> WriteInfo | None:
+def _write_info(meta: dict[str, str]) -> WriteInfo | None:
     from urllib.parse import unquote
 
     if "dtmnb-run" not in meta:
         return None
-    return WriteInfo(**{attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS})
+    text = {attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS}
+    step = text["step"]
+    return WriteInfo(text["run_id"], text["operation"], text["tool"], text["who"],
+                     int(step) if step.isascii() and step.isdigit() else 0)
