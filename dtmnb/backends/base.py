@@ -29,6 +29,7 @@ import os
 import re
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -312,7 +313,8 @@ class Backend:
         return True
 
     @contextlib.contextmanager
-    def locked(self, operation: str, enabled: bool = True, intent: tuple[str, ...] = ()):
+    def locked(self, operation: str, enabled: bool = True,
+               intent: tuple[str, ...] = ()) -> Iterator[LockInfo | None]:
         """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike. When the body
         failed and the unlock fails too, the body's error propagates and says so (``.unlock_error``)."""
         if not enabled:

@@ -19,6 +19,7 @@ import datetime as _dt
 import hashlib
 import uuid
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError, HistoryUnavailableError, StaleStateError, missing_dependency
 from ..redact import redact
@@ -39,6 +40,11 @@ from .s3_calls import (
     fail,
     timeouts,
 )
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
+    from ..config import StateConfig
 
 _NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
 
@@ -93,7 +99,7 @@ class S3Backend(Backend):
         self._lock_etags: dict[str, str] = {}
 
     @classmethod
-    def from_config(cls, state_config) -> S3Backend:
+    def from_config(cls, state_config: StateConfig) -> S3Backend:
         o = cls.checked_options(state_config)
         return cls(o["bucket"], o["region"], o["key"], endpoint=o.get("endpoint") or None,
                    profile=o.get("profile") or None, encrypt=o["encrypt"], kms_key_id=o.get("kms_key_id") or None,
@@ -111,14 +117,14 @@ class S3Backend(Backend):
 
     # ---- client ---------------------------------------------------------------------------------
     @property
-    def client(self):
+    def client(self) -> Any:
         """The boto3 S3 client (made on first use): bounded timeouts and retries, path-style
         addressing when an endpoint is set (in the options or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)."""
         if self._client is None:
             self._client = self._make_client()
         return self._client
 
-    def _make_client(self):
+    def _make_client(self) -> Any:
         import os
 
         try:
@@ -151,13 +157,13 @@ class S3Backend(Backend):
         except Exception:
             return redact(self.endpoint or "S3")
 
-    def _call(self, what: str, method: str, handled=frozenset(), **params):
+    def _call(self, what: str, method: str, handled: frozenset[str] = frozenset(), **params: Any) -> Any:
         return call(self, what, method, handled, **params)
 
-    def _client_error(self, what: str, exc, code: str) -> BackendError:
+    def _client_error(self, what: str, exc: ClientError, code: str) -> BackendError:
         return client_error(self, what, exc, code)
 
-    def _sse(self) -> dict:
+    def _sse(self) -> dict[str, str]:
         if self.kms_key_id:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
         if self.encrypt:
@@ -165,7 +171,7 @@ class S3Backend(Backend):
         return {}
 
     # ---- primitives -----------------------------------------------------------------------------
-    def _get(self, what: str, key: str, **extra) -> tuple[bytes, str] | None:
+    def _get(self, what: str, key: str, **extra: Any) -> tuple[bytes, str] | None:
         """GetObject -> (bytes, etag), or None when the object does not exist (_NOT_MODIFIED for a 304 to
         ``IfNoneMatch``). A body cut short (or stalled) is fetched again, up to RETRIES more times."""
         from botocore.exceptions import BotoCoreError, ClientError
@@ -357,7 +363,7 @@ class S3Backend(Backend):
                 f"Turn it on with: aws s3api put-bucket-versioning --bucket {self.bucket} "
                 f"--versioning-configuration Status=Enabled (versions are kept from then on).")
         listed = []
-        params = {"Bucket": self.bucket, "Prefix": self.key}
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.key}
         while True:
             resp = self._call("list the versions of", "list_object_versions", **params)
             listed += [v for v in resp.get("Versions", []) if v.get("Key") == self.key]  # not key.lock, ...
@@ -386,7 +392,7 @@ class S3Backend(Backend):
         if not version_ids:
             return {}
         with ThreadPoolExecutor(max_workers=min(8, len(version_ids))) as pool:
-            return dict(zip(version_ids, pool.map(info, version_ids)))
+            return dict(zip(version_ids, pool.map(info, version_ids), strict=True))
 
     def read_version(self, version_id: str) -> bytes:
         how = ("List the versions with `dtmnb state history -f CONFIG` or dtmnb.state_history(cfg) and "
