@@ -330,10 +330,15 @@ class LocalBackend(Backend):
 def _write_info(entry: dict | None) -> WriteInfo | None:
     if not entry:
         return None
-    text = {k: str(entry.get(k) or "") for k in ("run_id", "operation", "tool", "who")}
-    step = entry.get("step")
-    return WriteInfo(text["run_id"], text["operation"], text["tool"], text["who"],
-                     step if type(step) is int and step > 0 else 0)
+    return WriteInfo(**{k: str(entry.get(k) or "") for k in ("run_id", "operation", "tool", "who")},
+                     step=_int(entry.get("step")))
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
 
 
 @contextlib.contextmanager

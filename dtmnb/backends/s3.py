@@ -430,7 +430,6 @@ def _write_info(meta: dict[str, str]) -> WriteInfo | None:
 
     if "dtmnb-run" not in meta:
         return None
-    text = {attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS}
-    step = text["step"]
-    return WriteInfo(text["run_id"], text["operation"], text["tool"], text["who"],
-                     int(step) if step.isascii() and step.isdigit() else 0)
+    fields = {attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS}
+    step = fields.pop("step")
+    return WriteInfo(**fields, step=int(step) if step.isascii() and step.isdigit() else 0)  # not int("²")
