@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
 
-.PHONY: setup setup-test tutorial test lab system-deps clean
+.PHONY: setup setup-test tutorial test lint lab system-deps clean
 
 # One stamp per extra: `make tutorial` installs dtmnb[tutorial], `make test` adds dtmnb[test].
 $(VENV)/.installed-%: pyproject.toml
@@ -22,9 +22,14 @@ system-deps:
 tutorial: setup
 	@$(PY) scripts/run_tutorial.py
 
-test: setup-test system-deps
+test: setup-test system-deps lint
 	$(PY) -m pytest tests
 	$(PY) -m pytest $(NBVAL) notebooks
+
+# Lint and types (rules in pyproject.toml); part of `make test`.
+lint: setup-test
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 lab: $(VENV)/.installed-lab
 	@VENV=$(VENV) ./scripts/lab.sh

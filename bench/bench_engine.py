@@ -220,7 +220,7 @@ def main() -> None:
             from bench_state import build_peer
 
             peer, note = build_peer(Path(tmp))
-        except Exception as exc:  # noqa: BLE001 - the Go columns are optional
+        except Exception as exc:  # the Go columns are optional
             note = f"Go peer unavailable: {exc}"
         print(note if peer is None else "Go columns: tests/go_peer built with the local Go and yaml.v3")
         rows = [measure(int(n), shape, args, peer) for shape in args.shapes.split(",")

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dtmnb.state import State, ToolState, format_state, parse_state
+from dtmnb.state import State, ToolState, format_state, parse_state  # noqa: E402 - after the path above
 
 PEER_SOURCE = ROOT / "tests" / "go_peer"
 
@@ -143,8 +143,8 @@ def table(rows: list[dict], repeats: int) -> str:
               ratio(r.get("read_ratio")), ms(r["write_s"]), ms(r.get("go_write_s")), ratio(r.get("write_ratio")),
               {True: "yes", False: "NO", None: "-"}[r["identical_to_go"]]] for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
-    out = [" | ".join(h.rjust(w) for h, w in zip(head, widths)), "-+-".join("-" * w for w in widths)]
-    out += [" | ".join(c.rjust(w) for c, w in zip(line, widths)) for line in lines]
+    out = [" | ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)), "-+-".join("-" * w for w in widths)]
+    out += [" | ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
     out.append(f"best of {repeats} rounds (small states: of more runs, the same number on both sides); "
                "goals at 10,000 tools: read ratio <= 1.00x, write ratio <= 0.70x")
     return "\n".join(out)

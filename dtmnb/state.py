@@ -346,31 +346,49 @@ def _first_problem(value: Any, what: str, strict: bool) -> str | None:
             v, t = _as_written(v)
             if t is None:
                 continue
-        if t is str:
-            if not v.isascii() and any("\ud800" <= c <= "\udfff" for c in v):
-                return f"{path} holds a lone surrogate ({_surrogate(v)}), which is not text UTF-8 can hold"
-        elif t is bool or t is float or v is None:
-            continue
-        elif t is int:
-            if not -(1 << 63) <= v < 1 << 64:
-                return f"{path} is the integer {v:.6g}, outside the range a state holds (Go's int64 and uint64)"
-        elif t is yamlv3.Timestamp:
-            if resolve(v) != (TIME, v):
-                return f"{path} is a Timestamp whose text {str.__str__(v)!r} does not read back as a time"
-        elif t is dict or t is list:
-            if depth > MAX_DEPTH:
-                return f"{path} is nested more than {MAX_DEPTH} levels deep; {holder} holds at most {MAX_DEPTH}"
-            if t is list:
-                stack.extend((f"{path}[{i}]", x, depth + 1) for i, x in reversed(list(enumerate(v))))
-                continue
-            for k in v:
-                if type(k) is not str and (strict or isinstance(k, (tuple, frozenset))):
-                    return (f"{path} has the key {k!r}, {_a(type(k).__name__)}; {holder} {_HOLDS}"
-                            + (" (a key that is a NaN float cannot be read back)" if _is_nan(k) else ""))
-            stack.extend((f"{path}.{k}", x, depth + 1) for k, x in reversed(list(v.items())))
+        if t is dict or t is list:
+            problem = _collection_problem(path, v, depth, holder, strict, stack)
         else:
-            name = type(v).__name__
-            return f"{path} is {_a(name)}; {holder} {_HOLDS}{_HINT.get(name, '')}"
+            problem = _scalar_problem(path, v, t, holder)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _scalar_problem(path: str, v: Any, t: type | None, holder: str) -> str | None:
+    """Why the value ``v`` (checked as type ``t``; not a dict or list) cannot be stored, or None."""
+    if t is str:
+        if not v.isascii() and any("\ud800" <= c <= "\udfff" for c in v):
+            return f"{path} holds a lone surrogate ({_surrogate(v)}), which is not text UTF-8 can hold"
+        return None
+    if t is bool or t is float or v is None:
+        return None
+    if t is int:
+        if not -(1 << 63) <= v < 1 << 64:
+            return f"{path} is the integer {v:.6g}, outside the range a state holds (Go's int64 and uint64)"
+        return None
+    if t is yamlv3.Timestamp:
+        if resolve(v) != (TIME, v):
+            return f"{path} is a Timestamp whose text {str.__str__(v)!r} does not read back as a time"
+        return None
+    name = type(v).__name__
+    return f"{path} is {_a(name)}; {holder} {_HOLDS}{_HINT.get(name, '')}"
+
+
+def _collection_problem(path: str, v: dict[Any, Any] | list[Any], depth: int, holder: str, strict: bool,
+                        stack: list[tuple[str, Any, int]]) -> str | None:
+    """Why the dict or list ``v`` cannot be stored, or None after pushing its items onto ``stack`` (the
+    first item on top)."""
+    if depth > MAX_DEPTH:
+        return f"{path} is nested more than {MAX_DEPTH} levels deep; {holder} holds at most {MAX_DEPTH}"
+    if isinstance(v, list):
+        stack.extend((f"{path}[{i}]", x, depth + 1) for i, x in reversed(list(enumerate(v))))
+        return None
+    for k in v:
+        if type(k) is not str and (strict or isinstance(k, (tuple, frozenset))):
+            return (f"{path} has the key {k!r}, {_a(type(k).__name__)}; {holder} {_HOLDS}"
+                    + (" (a key that is a NaN float cannot be read back)" if _is_nan(k) else ""))
+    stack.extend((f"{path}.{k}", x, depth + 1) for k, x in reversed(list(v.items())))
     return None
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 
-def say(**message) -> None:
+def say(**message: Any) -> None:
     sys.stdout.write("@@ " + json.dumps(message) + "\n")
     sys.stdout.flush()
 
@@ -27,12 +28,24 @@ def say(**message) -> None:
 def main() -> None:
     import boto3  # noqa: F401 - warm: the kill test's random moments should fall in the apply, not in imports
 
-    import dtmnb
-    from dtmnb.errors import DtmnbError
+    import dtmnb  # noqa: F401 - warm too
+
+    job: dict[str, Any] = {}
+    register_counting_file(job)
+    pause_replaces(job)
+    say(ready=os.getpid())
+    for line in sys.stdin:
+        if line.strip():
+            job.clear()
+            job.update(json.loads(line))
+            run_job(job)
+
+
+def register_counting_file(job: dict[str, Any]) -> None:
+    """Wrap the ``local-file`` plugin: each create logs ``<path> <pid>`` to ``job["log"]`` (and holds or
+    announces itself as the job says)."""
     from dtmnb.plugins import register_plugin
     from dtmnb.plugins.local_file import LocalFile
-
-    job: dict = {}
 
     class CountingFile(LocalFile):
         name = "local-file"
@@ -55,12 +68,14 @@ def main() -> None:
 
     register_plugin("local-file", CountingFile, clobber=True)
 
+
+def pause_replaces(job: dict[str, Any]) -> None:
+    """Replace os.replace: with ``pause_replace: n``, the n-th rename of a backend temp file
+    (``.devstream.state*``, into the state, its backup or its history) announces itself and waits for a
+    line, so the test kills the process inside the state write with its temp file on disk."""
     real_replace = os.replace
 
-    def pausing_replace(src, dst, *args, **kwargs):
-        """With ``pause_replace: n``: the n-th rename of a backend temp file (``.devstream.state*``, into the
-        state, its backup or its history) announces itself and waits for a line, so the test kills the
-        process inside the state write with its temp file on disk."""
+    def pausing_replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
         if job.get("pause_replace") and os.path.basename(str(src)).startswith(".devstream.state"):
             job["replaces"] = job.get("replaces", 0) + 1
             if job["replaces"] == job["pause_replace"]:
@@ -69,24 +84,25 @@ def main() -> None:
         return real_replace(src, dst, *args, **kwargs)
 
     os.replace = pausing_replace
-    say(ready=os.getpid())
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        job.clear()
-        job.update(json.loads(line))
-        cfg = dtmnb.load_config(job["config"])
-        say(loaded=os.getpid())
-        if sys.stdin.readline().strip() != "go":
-            raise SystemExit("expected 'go'")
-        try:
-            result = dtmnb.apply(cfg, auto_approve=True)
-        except DtmnbError as exc:
-            say(outcome={"error": type(exc).__name__, "message": str(exc),
-                         "lock": getattr(getattr(exc, "lock", None), "id", None)})
-        else:
-            say(outcome={"rows": [{"key": r.key, "status": r.status, "error": r.error}
-                                  for r in result.itertuples()]})
+
+
+def run_job(job: dict[str, Any]) -> None:
+    """Load the job's config, wait for ``go``, apply and say the outcome."""
+    import dtmnb
+    from dtmnb.errors import DtmnbError
+
+    cfg = dtmnb.load_config(job["config"])
+    say(loaded=os.getpid())
+    if sys.stdin.readline().strip() != "go":
+        raise SystemExit("expected 'go'")
+    try:
+        result = dtmnb.apply(cfg, auto_approve=True)
+    except DtmnbError as exc:
+        say(outcome={"error": type(exc).__name__, "message": str(exc),
+                     "lock": getattr(getattr(exc, "lock", None), "id", None)})
+    else:
+        say(outcome={"rows": [{"key": r.key, "status": r.status, "error": r.error}
+                              for r in result.itertuples()]})
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlsplit
 
 KINDS = ("status_before", "status_after", "drop", "delay", "truncate", "reset_before", "reset_after", "pass")
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
@@ -82,6 +83,104 @@ class Seen:
     conditions: str = ""  # the conditional headers sent, e.g. "If-Match" or "If-None-Match=*"
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """Forwards one request to the upstream server, broken as the proxy's first matching fault says."""
+
+    protocol_version = "HTTP/1.1"
+    proxy: FaultProxy  # set on the subclass each FaultProxy makes
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _reset(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, cut: int | None = None) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in _HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if cut is not None:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body if cut is None else body[:cut])
+        self.wfile.flush()
+        if cut is not None:
+            self.close_connection = True
+
+    def _send_fault(self, fault: Fault) -> None:
+        self._send(fault.status, [("Content-Type", "application/xml")],
+                   _error_xml(fault.code, "injected by the test proxy"))
+
+    def _handle(self) -> None:
+        proxy, parts, method = self.proxy, urlsplit(self.path), self.command
+        target = proxy.classify(unquote(parts.path), parts.query)
+        fault = proxy._pick(method, target)
+        if fault is not None and fault.kind == "reset_before":
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(max(1, length // 2))
+            proxy._log(method, target, parts, fault, None, self.headers)
+            return self._reset()
+        body = self._body()
+        if fault is not None and fault.kind == "status_before":
+            proxy._log(method, target, parts, fault, None, self.headers)
+            return self._send_fault(fault)
+        if fault is not None and fault.hook is not None:
+            try:
+                fault.hook()
+            except Exception as exc:  # the test looks at hook_errors
+                proxy.hook_errors.append(exc)
+        try:
+            status, headers, data = proxy._forward(method, self.path, dict(self.headers), body)
+        except OSError:
+            proxy._log(method, target, parts, fault, None, self.headers)
+            return self._reset()
+        proxy._log(method, target, parts, fault, status, self.headers)
+        self._answer(fault, status, headers, data)
+
+    def _answer(self, fault: Fault | None, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+        """Pass the server's answer on, or break it as ``fault`` says."""
+        kind = "pass" if fault is None else fault.kind
+        if fault is not None and kind == "status_after":
+            return self._send_fault(fault)
+        if kind == "drop":
+            self.close_connection = True
+            return None
+        if kind == "reset_after":
+            return self._reset()
+        if fault is not None and kind == "delay":
+            time.sleep(fault.delay)  # the fault itself (an answer later than the client waits), not a barrier
+        if kind == "truncate":
+            return self._send(status, headers, data, cut=len(data) // 2)
+        try:
+            self._send(status, headers, data)
+        except OSError:  # the client gave up (delay)
+            self.close_connection = True
+        return None
+
+    do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _handle
+
+
 class FaultProxy:
     """``FaultProxy(upstream)``: start it, add faults with ``add``, read ``seen``; ``close()`` stops it."""
 
@@ -93,100 +192,8 @@ class FaultProxy:
         self.seen: list[Seen] = []
         self.hook_errors: list[Exception] = []
         self._mutex = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def _body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks: list[bytes] = []
-                    while True:
-                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                        if size == 0:
-                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                                pass
-                            return b"".join(chunks)
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-            def _reset(self) -> None:
-                self.close_connection = True
-                try:
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    self.connection.close()
-                except OSError:
-                    pass
-
-            def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, cut: int | None = None):
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in _HOP:
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                if cut is not None:
-                    self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(body if cut is None else body[:cut])
-                self.wfile.flush()
-                if cut is not None:
-                    self.close_connection = True
-
-            def _handle(self) -> None:
-                parts = urlsplit(self.path)
-                method = self.command
-                target = proxy.classify(unquote(parts.path), parts.query)
-                fault = proxy._pick(method, target)
-                kind = fault.kind if fault else None
-                if kind == "reset_before":
-                    length = int(self.headers.get("Content-Length") or 0)
-                    if length:
-                        self.rfile.read(max(1, length // 2))
-                    proxy._log(method, target, parts, fault, None, self.headers)
-                    return self._reset()
-                body = self._body()
-                if kind == "status_before":
-                    assert fault is not None
-                    proxy._log(method, target, parts, fault, None, self.headers)
-                    return self._send(fault.status, [("Content-Type", "application/xml")],
-                                      _error_xml(fault.code, "injected by the test proxy"))
-                if fault is not None and fault.hook is not None:
-                    try:
-                        fault.hook()
-                    except Exception as exc:  # noqa: BLE001 - the test looks at hook_errors
-                        proxy.hook_errors.append(exc)
-                try:
-                    status, headers, data = proxy._forward(method, self.path, dict(self.headers), body)
-                except OSError:
-                    proxy._log(method, target, parts, fault, None, self.headers)
-                    return self._reset()
-                proxy._log(method, target, parts, fault, status, self.headers)
-                if kind == "status_after":
-                    assert fault is not None
-                    return self._send(fault.status, [("Content-Type", "application/xml")],
-                                      _error_xml(fault.code, "injected by the test proxy"))
-                if kind == "drop":
-                    self.close_connection = True
-                    return
-                if kind == "reset_after":
-                    return self._reset()
-                if kind == "delay":
-                    assert fault is not None
-                    time.sleep(fault.delay)
-                if kind == "truncate":
-                    return self._send(status, headers, data, cut=len(data) // 2)
-                try:
-                    self._send(status, headers, data)
-                except OSError:  # the client gave up (delay)
-                    self.close_connection = True
-
-            do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = type("Handler", (_Handler,), {"proxy": self})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -207,7 +214,8 @@ class FaultProxy:
                     return fault
         return None
 
-    def _log(self, method, target, parts, fault, status, headers=None) -> None:
+    def _log(self, method: str, target: str, parts: SplitResult, fault: Fault | None, status: int | None,
+             headers: Any = None) -> None:
         conditions = []
         for name in ("If-Match", "If-None-Match"):
             value = (headers or {}).get(name)
@@ -217,7 +225,8 @@ class FaultProxy:
             self.seen.append(Seen(method, target, parts.path, parts.query, str(fault) if fault else None, status,
                                   " ".join(conditions)))
 
-    def _forward(self, method: str, path: str, headers: dict, body: bytes):
+    def _forward(self, method: str, path: str, headers: dict[str, str],
+                 body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection(*self._up, timeout=30)
         try:
             sent = {k: v for k, v in headers.items() if k.lower() not in _HOP}
@@ -231,7 +240,7 @@ class FaultProxy:
             conn.close()
 
     # ---- used by tests -------------------------------------------------------------------------
-    def add(self, *faults: Fault) -> "FaultProxy":
+    def add(self, *faults: Fault) -> FaultProxy:
         with self._mutex:
             self.faults.extend(faults)
         return self
@@ -252,8 +261,8 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

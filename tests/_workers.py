@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 120.0  # seconds before a missing handshake line fails the test (a guard, not a barrier)
@@ -17,15 +18,15 @@ WAIT = 120.0  # seconds before a missing handshake line fails the test (a guard,
 class Worker:
     """One ``python -m tests._apply_worker`` process; its stderr goes to ``log_dir/worker-<pid>.err``."""
 
-    def __init__(self, env: dict, log_dir: Path):
+    def __init__(self, env: dict[str, str], log_dir: Path):
         log_dir.mkdir(parents=True, exist_ok=True)
         self._err_path = log_dir / f"worker-{os.getpid()}-{id(self)}.err"
-        self._err = open(self._err_path, "wb")
+        self._err = open(self._err_path, "wb")  # noqa: SIM115 - the process writes to it until close()
         self.proc = subprocess.Popen([sys.executable, "-m", "tests._apply_worker"], cwd=ROOT, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, text=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._stdin, self._stdout = self.proc.stdin, self.proc.stdout
-        self._lines: queue.Queue = queue.Queue()
+        self._lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.pid = self.expect("ready")
 
@@ -35,7 +36,7 @@ class Worker:
                 self._lines.put(json.loads(line[3:]))
         self._lines.put(None)
 
-    def expect(self, key: str, timeout: float = WAIT):
+    def expect(self, key: str, timeout: float = WAIT) -> Any:
         try:
             message = self._lines.get(timeout=timeout)
         except queue.Empty:
@@ -49,7 +50,7 @@ class Worker:
         self._stdin.write(line + "\n")
         self._stdin.flush()
 
-    def job(self, config: Path, log: Path, **options) -> None:
+    def job(self, config: Path, log: Path, **options: Any) -> None:
         """Load ``config`` and wait, ready for ``go()`` (options: hold, announce, pause_replace)."""
         self.send(json.dumps({"config": str(config), "log": str(log), **options}))
         self.expect("loaded")
@@ -80,7 +81,7 @@ class Worker:
         self._err.close()
 
 
-def worker_env(s3=None) -> dict:
+def worker_env(s3: Any = None) -> dict[str, str]:
     """The environment for workers: this one, plus the S3 test keys when given a target."""
     env = dict(os.environ)
     env.pop("DTMNB_AUTO_APPROVE", None)

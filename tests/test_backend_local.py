@@ -92,9 +92,8 @@ def test_lock_is_exclusive_and_names_holder(tmp_path):
 
 def test_release_after_exception(tmp_path):
     backend = LocalBackend(tmp_path / "s")
-    with pytest.raises(RuntimeError):
-        with backend.locked("apply"):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), backend.locked("apply"):
+        raise RuntimeError("boom")
     assert backend.current_lock() is None
 
 
@@ -348,19 +347,17 @@ class _StuckLock(LocalBackend):
 
 def test_unlock_failure_names_the_lock_and_how_to_remove_it(tmp_path):
     backend = _StuckLock(tmp_path / "s")
-    with pytest.raises(UnlockError) as err:
-        with backend.locked("apply") as info:
-            backend.read()
-            backend.write(b"v1\n")
+    with pytest.raises(UnlockError) as err, backend.locked("apply") as info:
+        backend.read()
+        backend.write(b"v1\n")
     msg = str(err.value)
     assert err.value.lock_id == info.id and err.value.location == str(tmp_path / "s")
     assert f"dtmnb state unlock -f CONFIG {info.id}" in msg and "Read-only file system" in msg
     assert "the state is not affected" in msg
     assert (tmp_path / "s").read_bytes() == b"v1\n" and backend.lock_info is None
     # when the body failed too, its error goes on, and says that the lock is left
-    with pytest.raises(StaleStateError) as err:
-        with _StuckLock(tmp_path / "other").locked("apply") as info:
-            raise StaleStateError("the state changed")
+    with pytest.raises(StaleStateError) as err, _StuckLock(tmp_path / "other").locked("apply") as info:
+        raise StaleStateError("the state changed")
     assert info.id in str(err.value) and isinstance(err.value.unlock_error, UnlockError)
 
 
@@ -371,7 +368,7 @@ def test_history_says_which_run_wrote_current_and_backup(tmp_path):
     path = tmp_path / "devstream.state"
     backend = LocalBackend(path)
     first = WriteInfo("run-1", "apply", "local-file.a", "zoë@laptop (pid 1)")
-    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@laptop (pid 2)")
+    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@laptop (pid 2)", step=3)
     backend.read()
     backend.write(b"v1\n", first)
     backend.write(b"v2\n", second)

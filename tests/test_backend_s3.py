@@ -15,8 +15,14 @@ from dtmnb.backends.base import LockInfo
 from dtmnb.backends.local import LocalBackend
 from dtmnb.backends.s3 import S3Backend
 from dtmnb.config import StateConfig
-from dtmnb.errors import (BackendError, ConfigError, HistoryUnavailableError, LockHeldError, StaleStateError,
-                          StateFormatError)
+from dtmnb.errors import (
+    BackendError,
+    ConfigError,
+    HistoryUnavailableError,
+    LockHeldError,
+    StaleStateError,
+    StateFormatError,
+)
 
 from ._fixtures_s3 import PLAIN_BUCKET, TEST_SECRET_KEY, VERSIONED_BUCKET
 
@@ -214,10 +220,9 @@ def test_lock_acquire_held_release_force_unlock(s3_target):
 
 def test_lock_released_after_exception(s3_target):
     b = s3_target.backend()
-    with pytest.raises(RuntimeError):
-        with b.locked("apply") as info:
-            assert isinstance(info, LockInfo) and _exists(s3_target, b.lock_key)
-            raise RuntimeError("plugin failed")
+    with pytest.raises(RuntimeError), b.locked("apply") as info:
+        assert isinstance(info, LockInfo) and _exists(s3_target, b.lock_key)
+        raise RuntimeError("plugin failed")
     assert b.current_lock() is None and b.lock_info is None
     with b.locked("apply", enabled=False) as info:
         assert info is None and not _exists(s3_target, b.lock_key)
@@ -542,13 +547,14 @@ def test_write_info_travels_as_metadata_and_history_shows_it(s3_target):
 
     b = s3_target.backend()
     first = WriteInfo("run-1", "apply", "github-repo-scaffolding-golang.default", "zoë@laptop (pid 7)")
-    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@ci 100% (pid 8)")
+    second = WriteInfo("run-2", "destroy", "local-file.a", "ann@ci 100% (pid 8)", step=3)
     b.read()
     b.write(b"v: 1\n", first)
     b.write(b"v: 2\n", second)
     meta = s3_target.client().head_object(Bucket=VERSIONED_BUCKET, Key=b.key)["Metadata"]
     assert meta["dtmnb-run"] == "run-2" and meta["dtmnb-operation"] == "destroy"
     assert meta["dtmnb-who"] == "ann@ci 100%25 (pid 8)"  # %-encoded: S3 metadata is ASCII
+    assert meta["dtmnb-step"] == "3"  # the step recovery compares the lock's intent with
     s3_target.client().put_object(Bucket=VERSIONED_BUCKET, Key=b.key, Body=b"v: dtm\n")  # as dtm writes
     history = b.history()
     assert [h.info for h in history] == [None, second, first]

@@ -24,6 +24,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -68,19 +69,12 @@ def run_peer(peer: Path, data: bytes, *args: str) -> tuple[int, bytes, str]:
 
 # -- building Go's input and comparing typed data -----------------------------------------------------------
 
-def flow(v) -> str:
+def flow(v: Any) -> str:
     """``v`` as flow YAML whose every string is double-quoted with escapes (unambiguous for Go)."""
     if isinstance(v, Timestamp):
         return str(v)
     if isinstance(v, str):
-        out = []
-        for ch in v:
-            c = ord(ch)
-            if 0x20 <= c < 0x7F and ch not in '"\\':
-                out.append(ch)
-            else:
-                out.append(f"\\u{c:04X}" if c <= 0xFFFF else f"\\U{c:08X}")
-        return '"' + "".join(out) + '"'
+        return _flow_str(v)
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -88,11 +82,7 @@ def flow(v) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        if math.isnan(v):
-            return ".nan"
-        if math.isinf(v):
-            return ".inf" if v > 0 else "-.inf"
-        return "!!float " + repr(v)
+        return _flow_float(v)
     if isinstance(v, dict):
         return "{" + ", ".join(f"? {flow(k)} : {flow(x)}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):
@@ -100,10 +90,29 @@ def flow(v) -> str:
     raise TypeError(v)
 
 
+def _flow_str(s: str) -> str:
+    out = []
+    for ch in s:
+        c = ord(ch)
+        if 0x20 <= c < 0x7F and ch not in '"\\':
+            out.append(ch)
+        else:
+            out.append(f"\\u{c:04X}" if c <= 0xFFFF else f"\\U{c:08X}")
+    return '"' + "".join(out) + '"'
+
+
+def _flow_float(f: float) -> str:
+    if math.isnan(f):
+        return ".nan"
+    if math.isinf(f):
+        return ".inf" if f > 0 else "-.inf"
+    return "!!float " + repr(f)
+
+
 def state_flow(state: State) -> bytes:
     names = ("name", "instanceid", "dependson", "options", "resource") if state.form != FORM_V10 else (
         "name", "instanceID", "dependsOn", "options", "resourceStatus")
-    entries = {k: dict(zip(names, (e.name, e.instance_id, e.depends_on, e.options, e.resource)))
+    entries = {k: dict(zip(names, (e.name, e.instance_id, e.depends_on, e.options, e.resource), strict=True))
                for k, e in state.entries.items()}
     return flow(entries).encode()
 
@@ -117,8 +126,18 @@ def _key_order(pair):
     return json.dumps(pair[0], sort_keys=True, ensure_ascii=False)
 
 
-def typed(v):
+def typed(v: Any) -> dict[str, Any]:
     """Our value in the Go peer's typed JSON form."""
+    if isinstance(v, list):
+        return {"t": "list", "v": [typed(x) for x in v]}
+    if isinstance(v, dict):
+        if all(type(k) is str for k in v):
+            return {"t": "smap", "v": sorted([k, typed(x)] for k, x in v.items())}
+        return {"t": "imap", "v": sorted(([typed(k), typed(x)] for k, x in v.items()), key=_key_order)}
+    return _typed_scalar(v)
+
+
+def _typed_scalar(v: Any) -> dict[str, Any]:
     if v is None:
         return {"t": "nil"}
     if isinstance(v, bool):
@@ -133,12 +152,6 @@ def typed(v):
         return {"t": "string", "v": v}
     if isinstance(v, bytes):
         return {"t": "string", "v": v.decode("utf-8", "replace")}
-    if isinstance(v, list):
-        return {"t": "list", "v": [typed(x) for x in v]}
-    if isinstance(v, dict):
-        if all(type(k) is str for k in v):
-            return {"t": "smap", "v": sorted([k, typed(x)] for k, x in v.items())}
-        return {"t": "imap", "v": sorted(([typed(k), typed(x)] for k, x in v.items()), key=_key_order)}
     raise TypeError(v)
 
 

@@ -152,7 +152,8 @@ def _check_outcome(where: Where, cfg, result, error, k: int, label: str) -> bool
     problem = result.attrs.get("problem", "")
     if problem:  # the changes ran and were saved; only the lock could not be removed, and the frame says so
         assert lock is not None and lock["id"] in problem, (label, problem, lock)
-        assert f"dtmnb state unlock -f CONFIG {lock['id']}" in problem and "internal error" not in problem.lower(), label
+        assert f"dtmnb state unlock -f CONFIG {lock['id']}" in problem, (label, problem)
+        assert "internal error" not in problem.lower(), (label, problem)
         assert all(r.status == "succeeded" for r in result.itertuples()), (label, result.to_dict("records"))
         dtmnb.force_unlock(cfg, lock["id"])
         return False

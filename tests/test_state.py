@@ -11,13 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dtmnb import state as state_module
 from dtmnb.errors import StateFormatError
 from dtmnb.limits import MAX_DEPTH, MAX_INT_DIGITS
 from dtmnb.state import FORM_V09, FORM_V10, State, ToolState, format_state, parse_state, storable_problem
-from dtmnb import state as state_module
 from dtmnb.yamlv3 import Timestamp, stream
 
-from .tutorial import TUTORIAL_STATE as _TUTORIAL_TEXT, seed_text
+from .tutorial import TUTORIAL_STATE as _TUTORIAL_TEXT
+from .tutorial import seed_text
 
 TUTORIAL_STATE = _TUTORIAL_TEXT.encode()
 
@@ -402,7 +403,7 @@ def _same(a, b) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 

@@ -12,8 +12,7 @@ from functools import cmp_to_key
 import pytest
 
 from dtmnb import yamlv3
-from dtmnb.yamlv3 import nodes, stream
-from dtmnb.yamlv3 import Decoder, Fields, Timestamp, YAMLv3Error, dump, load, resolve
+from dtmnb.yamlv3 import Decoder, Fields, Timestamp, YAMLv3Error, dump, load, nodes, resolve, stream
 from dtmnb.yamlv3.order import _cmp
 
 
@@ -380,7 +379,7 @@ def test_pure_python_parser_fallback_agrees(monkeypatch):
 
     text = "a: &x {k: 0755, l: [1.10, yes, ~, 2022-01-01]}\nb: *x\nc: {<<: *x, k: 1}\nd: |\n  lit\n"
     expected = Decoder().interface(load(text))
-    monkeypatch.setattr(nodes, "parser", lambda data: yaml.SafeLoader(data))
+    monkeypatch.setattr(nodes, "parser", yaml.SafeLoader)
     assert Decoder().interface(load(text)) == expected
     with pytest.raises(YAMLv3Error, match="line 2"):
         load("a: 1\na: : :\n")
@@ -418,7 +417,8 @@ def test_one_pass_decode_agrees_with_the_node_decoder(text):
 
 
 def test_one_pass_decode_takes_the_common_document():
-    text = "tools:\n  - name: x\n    options:\n      a: [1, '2', 3.5, ~, true]\n      b: {c: d}\n      e: |\n        f\n"
+    text = ("tools:\n  - name: x\n    options:\n      a: [1, '2', 3.5, ~, true]\n      b: {c: d}\n"
+            "      e: |\n        f\n")
     assert stream.interface(text) == {"tools": [{"name": "x", "options": {
         "a": [1, "2", 3.5, None, True], "b": {"c": "d"}, "e": "f\n"}}]}
     for leaves_it in ("a: &x 1\nb: *x\n", "a: !!str 1", "a: {1: b}", "a: {<<: {b: 1}}", "a: 1\na: 2\n"):

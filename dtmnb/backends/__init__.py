@@ -72,7 +72,7 @@ def get_backend_class(name: str, where: str = "config") -> type[Backend]:
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"{where}: state backend '{name}' ({target}) cannot be loaded: {exc}") from None
         _registry[key] = target
-    return target  # type: ignore[return-value]
+    return target
 
 
 def get_backend(state_config: StateConfig) -> Backend:

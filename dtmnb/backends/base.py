@@ -29,6 +29,7 @@ import os
 import re
 import socket
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -102,13 +103,13 @@ class LockInfo:
         return (json.dumps(raw, indent=2) + "\n").encode()
 
     @classmethod
-    def from_json(cls, data: bytes, where: str) -> "LockInfo":
+    def from_json(cls, data: bytes, where: str) -> LockInfo:
         try:
             raw = json.loads(data.decode("utf-8"))
             fields = {k: str(raw.get(k, "")) for k in ("id", "operation", "who", "created", "version")}
             intent = raw.get("intent") or []
             return cls(**fields, intent=tuple(str(i) for i in intent) if isinstance(intent, list) else ())
-        except Exception:  # noqa: BLE001 - any unreadable lock is still a lock
+        except Exception:  # any unreadable lock is still a lock
             return cls(id="", operation="unknown", who=f"unreadable lock {where}", created="", version="")
 
     def describe(self) -> str:
@@ -162,7 +163,7 @@ class Backend:
         return cls.schema.with_defaults(options)
 
     @classmethod
-    def from_config(cls, state_config: Any) -> "Backend":
+    def from_config(cls, state_config: Any) -> Backend:
         """Build the backend from a Config's ``state`` section (use ``checked_options``)."""
         raise NotImplementedError
 
@@ -319,7 +320,8 @@ class Backend:
         return True
 
     @contextlib.contextmanager
-    def locked(self, operation: str, enabled: bool = True, intent: tuple[str, ...] = ()):
+    def locked(self, operation: str, enabled: bool = True,
+               intent: tuple[str, ...] = ()) -> Iterator[LockInfo | None]:
         """Hold the lock for ``operation``; released on success, failure and Ctrl-C alike. When the body
         failed and the unlock fails too, the body's error propagates and says so (``.unlock_error``)."""
         if not enabled:

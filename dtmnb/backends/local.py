@@ -28,10 +28,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BackendError, StaleStateError
 from ..schema import Option, Schema
 from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo, _pid_gone
+
+if TYPE_CHECKING:
+    from ..config import StateConfig
 
 DEFAULT_STATE_FILE = "devstream.state"
 VERSIONS = ("current", "backup")
@@ -66,10 +70,12 @@ class LocalBackend(Backend):
         self._swept = False
 
     @classmethod
-    def from_config(cls, state_config) -> "LocalBackend":
+    def from_config(cls, state_config: StateConfig) -> LocalBackend:
         options = cls.checked_options(state_config)
         raw = options.get("stateFile") or DEFAULT_STATE_FILE
-        return cls(state_config.path_option("stateFile", DEFAULT_STATE_FILE), str(raw), options["use_lockfile"])
+        path = state_config.path_option("stateFile", DEFAULT_STATE_FILE)
+        assert path is not None  # given a default, path_option never returns None
+        return cls(path, str(raw), options["use_lockfile"])
 
     def _beside(self, suffix: str) -> Path:
         return self.path.with_name(self.path.name + suffix)
@@ -292,7 +298,7 @@ class LocalBackend(Backend):
         """The current version and ``<file>.backup``, with who wrote each when it was recorded."""
         recorded = {e.get("sha256"): e for e in reversed(self._recorded())}
         versions = []
-        for vid, p in zip(VERSIONS, (self.path, self.backup_path)):
+        for vid, p in zip(VERSIONS, (self.path, self.backup_path), strict=True):
             try:
                 data = p.read_bytes()
                 st = p.stat()
@@ -305,7 +311,7 @@ class LocalBackend(Backend):
         return versions
 
     def read_version(self, version_id: str) -> bytes:
-        paths = dict(zip(VERSIONS, (self.path, self.backup_path)))
+        paths = dict(zip(VERSIONS, (self.path, self.backup_path), strict=True))
         if version_id not in paths:
             raise BackendError(
                 f"the local backend keeps two versions of {self.path}, 'current' and 'backup'; there is no "

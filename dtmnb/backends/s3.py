@@ -19,14 +19,32 @@ import datetime as _dt
 import hashlib
 import uuid
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError, HistoryUnavailableError, StaleStateError, missing_dependency
 from ..redact import redact
 from ..schema import Option, OptionProblem, Schema
 from .base import Backend, LockInfo, Snapshot, StateVersion, WriteInfo
-from .s3_calls import (CREDENTIALS_HELP, MISSING_CODES, NOT_MODIFIED_CODES, RETRIES, STALE_CODES,
-                       UNSUPPORTED_CODES, VERSION_CODES, boto3_session, call, client_error, error_code, fail,
-                       timeouts)
+from .s3_calls import (
+    CREDENTIALS_HELP,
+    MISSING_CODES,
+    NOT_MODIFIED_CODES,
+    RETRIES,
+    STALE_CODES,
+    UNSUPPORTED_CODES,
+    VERSION_CODES,
+    boto3_session,
+    call,
+    client_error,
+    error_code,
+    fail,
+    timeouts,
+)
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
+    from ..config import StateConfig
 
 _NOT_MODIFIED = (b"", "not modified")  # what _get returns for a 304
 
@@ -82,7 +100,7 @@ class S3Backend(Backend):
         self._lock_etags: dict[str, str] = {}
 
     @classmethod
-    def from_config(cls, state_config) -> "S3Backend":
+    def from_config(cls, state_config: StateConfig) -> S3Backend:
         o = cls.checked_options(state_config)
         return cls(o["bucket"], o["region"], o["key"], endpoint=o.get("endpoint") or None,
                    profile=o.get("profile") or None, encrypt=o["encrypt"], kms_key_id=o.get("kms_key_id") or None,
@@ -100,14 +118,14 @@ class S3Backend(Backend):
 
     # ---- client ---------------------------------------------------------------------------------
     @property
-    def client(self):
+    def client(self) -> Any:
         """The boto3 S3 client (made on first use): bounded timeouts and retries, path-style
         addressing when an endpoint is set (in the options or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL)."""
         if self._client is None:
             self._client = self._make_client()
         return self._client
 
-    def _make_client(self):
+    def _make_client(self) -> Any:
         import os
 
         try:
@@ -137,16 +155,16 @@ class S3Backend(Backend):
     def _endpoint_name(self) -> str:
         try:
             return redact(self.client.meta.endpoint_url)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return redact(self.endpoint or "S3")
 
-    def _call(self, what: str, method: str, handled=frozenset(), **params):
+    def _call(self, what: str, method: str, handled: frozenset[str] = frozenset(), **params: Any) -> Any:
         return call(self, what, method, handled, **params)
 
-    def _client_error(self, what: str, exc, code: str) -> BackendError:
+    def _client_error(self, what: str, exc: ClientError, code: str) -> BackendError:
         return client_error(self, what, exc, code)
 
-    def _sse(self) -> dict:
+    def _sse(self) -> dict[str, str]:
         if self.kms_key_id:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
         if self.encrypt:
@@ -154,7 +172,7 @@ class S3Backend(Backend):
         return {}
 
     # ---- primitives -----------------------------------------------------------------------------
-    def _get(self, what: str, key: str, **extra) -> tuple[bytes, str] | None:
+    def _get(self, what: str, key: str, **extra: Any) -> tuple[bytes, str] | None:
         """GetObject -> (bytes, etag), or None when the object does not exist (_NOT_MODIFIED for a 304 to
         ``IfNoneMatch``). A body cut short (or stalled) is fetched again, up to RETRIES more times."""
         from botocore.exceptions import BotoCoreError, ClientError
@@ -331,12 +349,11 @@ class S3Backend(Backend):
             return after is None
         return True
 
-    # ---- history --------------------------------------------------------------------------------
     # ---- exploring a bucket ---------------------------------------------------------------------------
     def list_objects(self, prefix: str) -> list[dict]:
         """``{key, size, modified}`` of every object under ``prefix`` in the bucket (all pages)."""
         found: list[dict] = []
-        params = {"Bucket": self.bucket, "Prefix": prefix}
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         while True:
             resp = self._call(f"list s3://{self.bucket}/{prefix}* for", "list_objects_v2", **params)
             found += [{"key": o["Key"], "size": int(o.get("Size") or 0), "modified": o.get("LastModified")}
@@ -349,7 +366,8 @@ class S3Backend(Backend):
         """How many versions of the state object S3 keeps (None when bucket versioning is off)."""
         if not self.versioning_enabled():
             return None
-        count, params = 0, {"Bucket": self.bucket, "Prefix": self.key}
+        count = 0
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.key}
         while True:
             resp = self._call("list the versions of", "list_object_versions", **params)
             count += sum(1 for v in resp.get("Versions", []) if v.get("Key") == self.key)
@@ -371,7 +389,7 @@ class S3Backend(Backend):
                 f"Turn it on with: aws s3api put-bucket-versioning --bucket {self.bucket} "
                 f"--versioning-configuration Status=Enabled (versions are kept from then on).")
         listed = []
-        params = {"Bucket": self.bucket, "Prefix": self.key}
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.key}
         while True:
             resp = self._call("list the versions of", "list_object_versions", **params)
             listed += [v for v in resp.get("Versions", []) if v.get("Key") == self.key]  # not key.lock, ...
@@ -393,14 +411,14 @@ class S3Backend(Backend):
         def info(version_id: str) -> WriteInfo | None:
             try:
                 head = self.client.head_object(Bucket=self.bucket, Key=self.key, VersionId=version_id)
-            except Exception:  # noqa: BLE001 - history still lists a version whose metadata cannot be read
+            except Exception:  # history still lists a version whose metadata cannot be read
                 return None
             return _write_info(head.get("Metadata") or {})
 
         if not version_ids:
             return {}
         with ThreadPoolExecutor(max_workers=min(8, len(version_ids))) as pool:
-            return dict(zip(version_ids, pool.map(info, version_ids)))
+            return dict(zip(version_ids, pool.map(info, version_ids), strict=True))
 
     def read_version(self, version_id: str) -> bytes:
         how = ("List the versions with `dtmnb state history -f CONFIG` or dtmnb.state_history(cfg) and "
@@ -433,11 +451,11 @@ def _metadata(info: WriteInfo | None, write_id: str) -> dict[str, str]:
     return meta
 
 
-def _write_info(meta: dict) -> WriteInfo | None:
+def _write_info(meta: dict[str, str]) -> WriteInfo | None:
     from urllib.parse import unquote
 
     if "dtmnb-run" not in meta:
         return None
     fields = {attr: unquote(meta.get(name, "")) for attr, name in _META_FIELDS}
     step = fields.pop("step")
-    return WriteInfo(**fields, step=int(step) if step.isdigit() else 0)
+    return WriteInfo(**fields, step=int(step) if step.isascii() and step.isdigit() else 0)  # not int("²")

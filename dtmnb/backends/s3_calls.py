@@ -6,12 +6,14 @@ boto3 is imported inside these functions only.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError, missing_dependency
 from ..redact import redact
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
     from .s3 import S3Backend
 
 CREDENTIALS_HELP = ("Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_DEFAULT_REGION) in the "
@@ -28,7 +30,7 @@ RETRIES = 3  # botocore retries after the first attempt (standard mode: 4 attemp
 _loader = None
 
 
-def boto3_session(profile: str | None = None, region: str | None = None, env_profile: bool = True):
+def boto3_session(profile: str | None = None, region: str | None = None, env_profile: bool = True) -> Any:
     """A new boto3 Session (fresh credentials from the environment each time) sharing one botocore
     data loader, so that a second client costs ~30 ms instead of re-reading the S3 model (~200 ms).
     ``env_profile=False`` ignores AWS_PROFILE (for clients given explicit keys, e.g. the sandbox's)."""
@@ -53,20 +55,28 @@ def boto3_session(profile: str | None = None, region: str | None = None, env_pro
     return boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
 
 
-def error_code(exc) -> str:
+def error_code(exc: ClientError) -> str:
     """The S3 error code of a ClientError (its HTTP status when there is none)."""
     return str(exc.response.get("Error", {}).get("Code") or exc.response.get("ResponseMetadata", {})
                .get("HTTPStatusCode") or "")
 
 
-def call(b: S3Backend, what: str, method: str, handled=frozenset(), **params):
+def call(b: S3Backend, what: str, method: str, handled: frozenset[str] = frozenset(), **params: Any) -> Any:
     """Call ``client.<method>``; expected failures become BackendError with a clear message.
     ClientErrors whose code is in ``handled`` (missing key, 412, ...) are re-raised untouched.
     A BackendError whose request may have reached S3 (5xx, timeouts, lost answers after botocore's
     retries) has ``maybe_done = True``."""
-    from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError,
-                                     EndpointConnectionError, HTTPClientError, NoCredentialsError,
-                                     NoRegionError, ParamValidationError, PartialCredentialsError)
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        HTTPClientError,
+        NoCredentialsError,
+        NoRegionError,
+        ParamValidationError,
+        PartialCredentialsError,
+    )
 
     client = b.client
     prefix = f"cannot {what} {b.location}"
@@ -96,7 +106,7 @@ def call(b: S3Backend, what: str, method: str, handled=frozenset(), **params):
         failure = fail(f"{prefix}: {exc}. Check the state option 'endpoint' and AWS_ENDPOINT_URL_S3.")
     raise failure  # outside the except blocks, so no botocore error (with the endpoint URL) is chained
 
-def client_error(b: S3Backend, what: str, exc, code: str) -> BackendError:
+def client_error(b: S3Backend, what: str, exc: ClientError, code: str) -> BackendError:
     err = exc.response.get("Error", {})
     meta = exc.response.get("ResponseMetadata", {})
     status = meta.get("HTTPStatusCode")
@@ -140,7 +150,7 @@ def fail(message: str, maybe_done: bool = False) -> BackendError:
     return err
 
 
-def transport_problem(exc, endpoint: str) -> str:
+def transport_problem(exc: Exception, endpoint: str) -> str:
     """A short account of a network-level failure (timeouts, lost or cut answers), for people."""
     from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..limits import MAX_INT_DIGITS
 from .nodes import Alias, Mapping, Node, Scalar, Sequence
@@ -32,6 +33,29 @@ def node_tag(n: Node) -> str:
     if n.tag:
         return n.tag
     return resolve(n.text)[0] if n.plain else STR
+
+
+def _collect_text_keys(kids: list[Node], out: list[tuple[Any, Node]]) -> None:
+    """Decoder.pairs' common case, made quick: untagged scalar keys of a string-keyed map, no merge."""
+    lines: dict[str, int] = {}
+    for i in range(0, len(kids), 2):
+        k = kids[i]
+        text = k.text  # type: ignore[union-attr]
+        if text in lines:
+            raise YAMLv3Error(f"mapping key {_quote(text)} already defined at line {lines[text]}", k.line)
+        lines[text] = k.line
+        if not (k.plain and text in NULLS):  # type: ignore[union-attr]
+            out.append((text, kids[i + 1]))
+
+
+def _merge_sources(merge: Node) -> list[Node]:
+    """The maps a merge key's value ``<<: *a`` or ``<<: [*a, *b]`` merges in, in order."""
+    target = merge.target if type(merge) is Alias else merge
+    if type(target) is Mapping:
+        return [merge]
+    if type(merge) is Sequence and all(type(s.target if type(s) is Alias else s) is Mapping for s in merge.items):
+        return merge.items
+    raise YAMLv3Error("map merge requires map or sequence of maps as the value", merge.line)
 
 
 class Decoder:
@@ -129,15 +153,7 @@ class Decoder:
         kids = n.items
         keys = kids[::2]
         if top and key_of == self.string_key and all(type(k) is Scalar and k.tag is None for k in keys):
-            # The common case, made quick: untagged scalar keys of a string-keyed map, no merge.
-            lines: dict[str, int] = {}
-            for i, k in enumerate(keys):
-                text = k.text  # type: ignore[union-attr]
-                if text in lines:
-                    raise YAMLv3Error(f"mapping key {_quote(text)} already defined at line {lines[text]}", k.line)
-                lines[text] = k.line
-                if not (k.plain and text in NULLS):  # type: ignore[union-attr]
-                    out.append((text, kids[2 * i + 1]))
+            _collect_text_keys(kids, out)
             return
         ident: dict[tuple[type, str], int] = {}
         merge = None
@@ -157,17 +173,9 @@ class Decoder:
             out.append((key, kids[2 * i + 1]))
         if merge is None:
             return
-        target = merge.target if type(merge) is Alias else merge
-        if type(target) is Mapping:
-            sources = [merge]
-        elif type(merge) is Sequence and all(
-                type(s.target if type(s) is Alias else s) is Mapping for s in merge.items):
-            sources = merge.items
-        else:
-            raise YAMLv3Error("map merge requires map or sequence of maps as the value", merge.line)
         self._open.add(id(n))
         try:
-            for s in sources:
+            for s in _merge_sources(merge):
                 self._collect(self.deref(s), key_of, seen, out)  # type: ignore[arg-type]
         finally:
             self._open.discard(id(n))

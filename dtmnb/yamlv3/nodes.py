@@ -6,7 +6,8 @@ Every node kind has a ``line`` (1-based) and is told apart by its type: :class:`
 """
 from __future__ import annotations
 
-from typing import Any, Union
+from collections.abc import Callable
+from typing import Any
 
 from .values import MERGE, YAMLv3Error
 
@@ -59,7 +60,7 @@ class Alias:
         return f"Alias({self.name!r}, line={self.line})"
 
 
-Node = Union[Scalar, Mapping, Sequence, Alias]
+Node = Scalar | Mapping | Sequence | Alias
 
 
 def short_tag(tag: str | None) -> str | None:
@@ -97,9 +98,6 @@ def load(data: bytes | str) -> Node | None:
     import yaml
     from yaml import events as ev
 
-    anchors: dict[str, Node] = {}
-    ScalarEvent, MapStart, SeqStart, AliasEvent = (
-        ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent, ev.AliasEvent)
     p = None
     try:
         p = parser(data)  # the pure-Python reader already decodes (and may refuse) the bytes here
@@ -107,49 +105,63 @@ def load(data: bytes | str) -> Node | None:
         get()  # StreamStart
         if isinstance(get(), ev.StreamEndEvent):
             return None
-        holder: list[Node] = []          # receives the root node
-        kids, stack = holder, []         # the children list being filled, and the enclosing ones
-        while True:
-            e = get()
-            cls = type(e)
-            n: Node
-            if cls is ScalarEvent:
-                tag, plain = e.tag, not e.style
-                if tag is not None:
-                    tag = short_tag(tag)
-                if tag is None and plain and e.value == "<<":
-                    tag = MERGE
-                n = Scalar(tag, e.value, plain, e.start_mark.line + 1)
-                if e.anchor is not None:  # a later anchor of the same name wins, as in yaml.v3
-                    anchors[e.anchor] = n
-                kids.append(n)
-            elif cls is MapStart or cls is SeqStart:
-                inner: list[Node] = []
-                kind = Mapping if cls is MapStart else Sequence
-                n = kind(e.tag and short_tag(e.tag), inner, e.start_mark.line + 1)
-                if e.anchor is not None:  # registered before the children: an alias inside sees it
-                    anchors[e.anchor] = n
-                kids.append(n)
-                stack.append(kids)
-                kids = inner
-            elif cls is AliasEvent:
-                if e.anchor not in anchors:
-                    raise YAMLv3Error(f"unknown anchor '{e.anchor}' referenced", e.start_mark.line + 1)
-                kids.append(Alias(e.anchor, anchors[e.anchor], e.start_mark.line + 1))
-            else:  # the end of a mapping or sequence
-                kids = stack.pop()
-            if not stack and holder:
-                break
+        anchors: dict[str, Node] = {}
+        root = _tree(get, anchors)
         get()  # DocumentEnd: its look-ahead can still find a syntax error, as yaml.v3's does
         if anchors:
-            _check_aliasing(holder[0])
-        return holder[0]
+            _check_aliasing(root)
+        return root
     except yaml.YAMLError as exc:
         raise yaml_error(exc) from None
     finally:
         dispose = p is not None and getattr(p, "dispose", None)
         if dispose:
             dispose()
+
+
+def _tree(get: Callable[[], Any], anchors: dict[str, Node]) -> Node:
+    """The node of the document's root, read event by event from ``get``; anchors are registered in ``anchors``."""
+    from yaml import events as ev
+
+    ScalarEvent, MapStart, SeqStart, AliasEvent = (
+        ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent, ev.AliasEvent)
+    holder: list[Node] = []          # receives the root node
+    kids, stack = holder, []         # the children list being filled, and the enclosing ones
+    while True:
+        e = get()
+        cls = type(e)
+        n: Node
+        if cls is ScalarEvent:
+            tag, plain = e.tag, not e.style
+            if tag is not None:
+                tag = short_tag(tag)
+            if tag is None and plain and e.value == "<<":
+                tag = MERGE
+            n = Scalar(tag, e.value, plain, e.start_mark.line + 1)
+            if e.anchor is not None:  # a later anchor of the same name wins, as in yaml.v3
+                anchors[e.anchor] = n
+            kids.append(n)
+        elif cls is MapStart or cls is SeqStart:
+            inner: list[Node] = []
+            kind = Mapping if cls is MapStart else Sequence
+            n = kind(e.tag and short_tag(e.tag), inner, e.start_mark.line + 1)
+            if e.anchor is not None:  # registered before the children: an alias inside sees it
+                anchors[e.anchor] = n
+            kids.append(n)
+            stack.append(kids)
+            kids = inner
+        elif cls is AliasEvent:
+            kids.append(_alias(e, anchors))
+        else:  # the end of a mapping or sequence
+            kids = stack.pop()
+        if not stack and holder:
+            return holder[0]
+
+
+def _alias(e: Any, anchors: dict[str, Node]) -> Alias:
+    if e.anchor not in anchors:
+        raise YAMLv3Error(f"unknown anchor '{e.anchor}' referenced", e.start_mark.line + 1)
+    return Alias(e.anchor, anchors[e.anchor], e.start_mark.line + 1)
 
 
 def _allowed_alias_ratio(decodes: int) -> float:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cmp_to_key
 from os.path import commonprefix
-from typing import Any, Iterable
+from typing import Any
 
 from .values import Timestamp
 
@@ -56,28 +57,36 @@ def _less_str(a: str, b: str) -> bool:
             return ca < cb
         if la or lb:  # one letter: it goes last, unless a digit run precedes (then it goes first)
             return la if after_digit else lb
-        na = nb = 0
-        if ca == "0" or cb == "0":  # a zero after nonzero shared digits still counts
-            j = i - 1
-            while j >= 0 and _is_digit(a[j]):
-                if a[j] != "0":
-                    na = nb = 1
-                    break
-                j -= 1
-        ea = i
-        while ea < len(a) and _is_digit(a[ea]):
-            na = _wrap64(na * 10 + ord(a[ea]) - 48)
-            ea += 1
-        eb = i
-        while eb < len(b) and _is_digit(b[eb]):
-            nb = _wrap64(nb * 10 + ord(b[eb]) - 48)
-            eb += 1
-        if na != nb:
-            return na < nb
-        if ea != eb:
-            return ea < eb
-        return ca < cb
+        return _less_runs(a, b, i)
     return len(a) < len(b)
+
+
+def _less_runs(a: str, b: str, i: int) -> bool:
+    """_less_str where ``a`` and ``b`` first differ at ``i`` and neither has a letter there: the digit runs
+    from ``i`` on compare by value (Go's int64, wrapping), then by length; else the characters compare."""
+    n = 0
+    if a[i] == "0" or b[i] == "0":  # a zero after nonzero shared digits still counts
+        j = i - 1
+        while j >= 0 and _is_digit(a[j]):
+            if a[j] != "0":
+                n = 1
+                break
+            j -= 1
+    ea, na = _digit_run(a, i, n)
+    eb, nb = _digit_run(b, i, n)
+    if na != nb:
+        return na < nb
+    if ea != eb:
+        return ea < eb
+    return a[i] < b[i]
+
+
+def _digit_run(s: str, i: int, n: int) -> tuple[int, int]:
+    """The end of the run of digits at ``s[i:]`` and its value, continuing ``n`` (Go's int64 arithmetic)."""
+    while i < len(s) and _is_digit(s[i]):
+        n = _wrap64(n * 10 + ord(s[i]) - 48)
+        i += 1
+    return i, n
 
 
 def less(a: Any, b: Any) -> bool:

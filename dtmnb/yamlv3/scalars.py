@@ -25,7 +25,8 @@ _DIGITS = {2: re.compile(r"[01]+\Z"), 8: re.compile(r"[0-7]+\Z"), 10: re.compile
 _MAX_DIGITS = {2: 64, 8: 22, 10: 20, 16: 16}  # more significant digits than this never fit in 64 bits
 _TS = re.compile(r"([0-9]{4})-([0-9][0-9]?)-([0-9][0-9]?)(?:(?:([Tt])|( +))([0-9][0-9]?):([0-9][0-9]?):([0-9][0-9]?)"
                  r"(?:[.,]([0-9]{1,9}))?(Z|[-+](?:[0-9]{2}|[-+][0-9]):(?:[0-9]{2}|[-+][0-9]))?)?\Z")
-OLD_BOOLS = frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
+OLD_BOOLS = frozenset(["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+                       "on", "On", "ON", "off", "Off", "OFF"])
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?\Z")
 _DECIMAL_LITERAL = re.compile(r"[-+]?[0-9_]+\Z")
 # first characters after which resolve() can find something other than a string
@@ -102,16 +103,18 @@ def resolve(text: str) -> tuple[str, object]:
     if text in _TABLE:
         return _TABLE_TAG[text], _TABLE[text]
     if c == ".":
-        if _DOT_FLOAT.match(text):
-            v = _finite(text.replace("_", ""))
-            if v is not None:
-                return FLOAT, v
-        return STR, text
+        v = _finite(text.replace("_", "")) if _DOT_FLOAT.match(text) else None
+        return (STR, text) if v is None else (FLOAT, v)
     if c not in "+-0123456789":
         return STR, text
     t = _timestamp(text)
     if t is not None:
         return TIME, t
+    return _number(text)
+
+
+def _number(text: str) -> tuple[str, object]:
+    """resolve() for a text that starts with a sign or a digit and is not a time."""
     plain = text.replace("_", "")
     for signed in (True, False):
         i = _go_int(plain, 0, signed)
@@ -121,16 +124,20 @@ def resolve(text: str) -> tuple[str, object]:
         v = _finite(plain)
         if v is not None:
             return FLOAT, v
-    for prefix, base in (("0b", 2), ("-0b", 2), ("0o", 8), ("-0o", 8)):  # resolve.go's fallbacks
+    i = _prefixed_int(plain)
+    return (STR, text) if i is None else (INT, i)
+
+
+def _prefixed_int(plain: str) -> int | None:
+    """resolve.go's fallbacks for ``0b``/``0o`` literals (and ``-0b``/``-0o``) Go's prefix rules refused."""
+    for prefix, base in (("0b", 2), ("-0b", 2), ("0o", 8), ("-0o", 8)):
         if plain.startswith(prefix):
             rest = ("-" if prefix[0] == "-" else "") + plain[len(prefix):]
             i = _go_int(rest, base)
             if i is None and prefix[0] != "-":
                 i = _go_int(rest, base, signed=False)
-            if i is not None:
-                return INT, i
-            break
-    return STR, text
+            return i
+    return None
 
 
 def reads_as_str(s: str) -> bool:

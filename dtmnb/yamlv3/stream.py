@@ -8,7 +8,8 @@ decoder, which gives the same values (tests compare the two) and yaml.v3's error
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .scalars import NULLS, is_long_int, resolve
 from .values import STR
@@ -66,25 +67,36 @@ class _Reader:
         """The interface{} value of the map or list ``e`` starts, at nesting ``depth`` (1 = outermost)."""
         if e.anchor is not None or e.tag is not None or depth > self.max_depth:
             raise Unsupported
-        get, Scalar, values, miss = self.get, self.Scalar, self.values, _MISS
         if type(e) is self.SeqStart:
-            items: list[Any] = []
-            append, SeqEnd = items.append, self.SeqEnd
-            while True:
-                e = get()
-                c = type(e)
-                if c is Scalar:
-                    if e.anchor is not None or e.tag is not None:
-                        raise Unsupported
-                    if e.style:
-                        append(e.value)
-                    else:
-                        v = values.get(e.value, miss)
-                        append(self.plain(e.value) if v is miss else v)
-                elif c is SeqEnd:
-                    return items
+            return self.sequence(depth)
+        return self.mapping(depth)
+
+    # sequence(), mapping() and string_map() decode a scalar value inline, the same six lines in each: a
+    # method call per scalar made a 10,000-tool state read 2-4% slower (bench/bench_state.py)
+    def sequence(self, depth: int) -> list[Any]:
+        """The items of a list whose start event was just read."""
+        get, Scalar, values, miss = self.get, self.Scalar, self.values, _MISS
+        items: list[Any] = []
+        append, SeqEnd = items.append, self.SeqEnd
+        while True:
+            e = get()
+            c = type(e)
+            if c is Scalar:
+                if e.anchor is not None or e.tag is not None:
+                    raise Unsupported
+                if e.style:
+                    append(e.value)
                 else:
-                    append(self.collection(e, depth + 1))
+                    v = values.get(e.value, miss)
+                    append(self.plain(e.value) if v is miss else v)
+            elif c is SeqEnd:
+                return items
+            else:
+                append(self.collection(e, depth + 1))
+
+    def mapping(self, depth: int) -> dict[str, Any]:
+        """The entries of a map (string keys) whose start event was just read."""
+        get, Scalar, values, miss = self.get, self.Scalar, self.values, _MISS
         out: dict[str, Any] = {}
         MapEnd, key = self.MapEnd, self.key
         while True:
@@ -141,14 +153,12 @@ class _Reader:
         if e.anchor is not None or e.tag is not None:
             raise Unsupported
         out: dict[str, Any] = {}
-        get, Scalar, MapEnd = self.get, self.Scalar, self.MapEnd
+        get, Scalar = self.get, self.Scalar
         values, miss = self.values, _MISS
         while True:
             k = get()
             if type(k) is not Scalar:
-                if type(k) is MapEnd:
-                    return out
-                raise Unsupported
+                return self.map_end(k, out)
             text = k.value
             if k.anchor is not None or k.tag is not None or text in out or not k.style and (
                     text in NULLS or text == "<<"):
@@ -165,6 +175,58 @@ class _Reader:
             else:
                 out[text] = self.collection(e, 2)
 
+    def map_end(self, e: Any, out: dict[str, Any]) -> dict[str, Any]:
+        """``out``, when ``e`` (read where a key of a map with scalar keys belongs) ends the map."""
+        if type(e) is not self.MapEnd:
+            raise Unsupported  # an alias or a collection as a key
+        return out
+
+    def struct(self, e: Any, kinds: dict[str, Callable[[Any], Any]]) -> dict[str, Any] | None:
+        """A Go struct's fields found in the map ``e`` starts (decoded by ``kinds[name]``; other names are
+        skipped), or None for a null."""
+        if type(e) is not self.MapStart:
+            if self.scalar_text(e) is not None:
+                raise Unsupported  # not a map: an error
+            return None
+        if e.anchor is not None or e.tag is not None:
+            raise Unsupported
+        found: dict[str, Any] = {}
+        get, Scalar = self.get, self.Scalar
+        while True:
+            f = get()
+            if type(f) is not Scalar:
+                return self.map_end(f, found)
+            name = f.value
+            if f.anchor is not None or f.tag is not None or name in found or not f.style and (
+                    name in NULLS or name == "<<"):
+                raise Unsupported
+            e = get()
+            kind = kinds.get(name)
+            if kind is None:
+                self.skip(e)
+                found[name] = None  # seen (a second one is a duplicate), but not decoded
+            else:
+                found[name] = kind(e)
+
+    def struct_map(self, e: Any, kinds: dict[str, Callable[[Any], Any]]) -> dict[str, dict[str, Any] | None]:
+        """A Go map[string]Struct in the map ``e`` starts (a null gives {})."""
+        entries: dict[str, dict[str, Any] | None] = {}
+        if type(e) is self.Scalar:
+            if self.scalar_text(e) is not None:
+                raise Unsupported  # not a map: an error
+            return entries
+        if type(e) is not self.MapStart or e.anchor is not None or e.tag is not None:
+            raise Unsupported
+        get, MapEnd = self.get, self.MapEnd
+        while True:
+            k = get()
+            if type(k) is MapEnd:
+                return entries
+            key = self.scalar_text(k)
+            if key is None or key in entries or not k.style and key == "<<":
+                raise Unsupported
+            entries[key] = self.struct(get(), kinds)
+
     def skip(self, e: Any) -> None:
         """Consume the value ``e`` starts (an unknown struct field, which yaml.v3 ignores)."""
         if type(e) is self.Scalar:
@@ -180,8 +242,9 @@ class _Reader:
                 depth -= 1
 
 
-def interface(data: bytes | str, max_depth: int = 500, refuse_long_ints: bool = False) -> Any:
-    """The interface{} value of the first document (None for an empty stream)."""
+def _document(data: bytes | str, empty: Any, decode: Callable[[_Reader, Any], Any], max_depth: int,
+              refuse_long_ints: bool) -> Any:
+    """``decode(reader, first event)`` of the first document; ``empty`` for an empty stream."""
     import yaml
 
     p = None
@@ -189,15 +252,8 @@ def interface(data: bytes | str, max_depth: int = 500, refuse_long_ints: bool = 
         p, get = _events(data)
         get()  # StreamStart
         if type(get()).__name__ == "StreamEndEvent":
-            return None
-        reader = _Reader(get, max_depth, refuse_long_ints)
-        e = get()
-        if type(e) is reader.Scalar:
-            if e.anchor is not None or e.tag is not None:
-                raise Unsupported
-            value = e.value if e.style else reader.plain(e.value)
-        else:
-            value = reader.collection(e, 1)
+            return empty
+        value = decode(_Reader(get, max_depth, refuse_long_ints), get())
         get()  # DocumentEnd: its look-ahead can still find a syntax error
         return value
     except (yaml.YAMLError, RecursionError):
@@ -207,70 +263,28 @@ def interface(data: bytes | str, max_depth: int = 500, refuse_long_ints: bool = 
             p.dispose()
 
 
+def _interface(reader: _Reader, e: Any) -> Any:
+    if type(e) is not reader.Scalar:
+        return reader.collection(e, 1)
+    if e.anchor is not None or e.tag is not None:
+        raise Unsupported
+    return e.value if e.style else reader.plain(e.value)
+
+
+def interface(data: bytes | str, max_depth: int = 500, refuse_long_ints: bool = False) -> Any:
+    """The interface{} value of the first document (None for an empty stream)."""
+    return _document(data, None, _interface, max_depth, refuse_long_ints)
+
+
 def struct_map(data: bytes | str, fields: dict[str, str], max_depth: int,
                refuse_long_ints: bool = False) -> dict[str, dict[str, Any] | None]:
     """A Go ``map[string]Struct``: for each key, the struct's fields found in the document (by name,
     decoded as ``fields[name]`` says: STRING, STRING_LIST or STRING_MAP; other names are skipped), or
     None for a null entry. An empty or null document gives {}."""
-    import yaml
 
-    p = None
-    try:
-        p, get = _events(data)
-        get()  # StreamStart
-        if type(get()).__name__ == "StreamEndEvent":
-            return {}
-        reader = _Reader(get, max_depth, refuse_long_ints)
-        Scalar, MapStart, MapEnd = reader.Scalar, reader.MapStart, reader.MapEnd
-        e = get()
-        entries: dict[str, dict[str, Any] | None] = {}
-        if type(e) is Scalar:
-            if reader.scalar_text(e) is not None:
-                raise Unsupported  # not a map: an error
-            get()  # DocumentEnd
-            return entries
-        if type(e) is not MapStart or e.anchor is not None or e.tag is not None:
-            raise Unsupported
-        decode = {STRING: reader.scalar_text, STRING_LIST: reader.string_list, STRING_MAP: reader.string_map}
-        kinds = {name: decode[kind] for name, kind in fields.items()}
-        while True:
-            k = get()
-            if type(k) is MapEnd:
-                break
-            key = reader.scalar_text(k)
-            if key is None or key in entries or not k.style and key == "<<":
-                raise Unsupported
-            e = get()
-            if type(e) is not MapStart:
-                if reader.scalar_text(e) is not None:
-                    raise Unsupported  # not a map: an error
-                entries[key] = None
-                continue
-            if e.anchor is not None or e.tag is not None:
-                raise Unsupported
-            found: dict[str, Any] = {}
-            while True:
-                f = get()
-                if type(f) is not Scalar:
-                    if type(f) is MapEnd:
-                        break
-                    raise Unsupported
-                name = f.value
-                if f.anchor is not None or f.tag is not None or name in found or not f.style and (
-                        name in NULLS or name == "<<"):
-                    raise Unsupported
-                e = get()
-                kind = kinds.get(name)
-                if kind is None:
-                    reader.skip(e)
-                    found[name] = None  # seen (a second one is a duplicate), but not decoded
-                else:
-                    found[name] = kind(e)
-            entries[key] = found
-        get()  # DocumentEnd
-        return entries
-    except (yaml.YAMLError, RecursionError):
-        raise Unsupported from None
-    finally:
-        if p is not None:
-            p.dispose()
+    def decode(reader: _Reader, e: Any) -> dict[str, dict[str, Any] | None]:
+        by_kind = {STRING: reader.scalar_text, STRING_LIST: reader.string_list, STRING_MAP: reader.string_map}
+        return reader.struct_map(e, {name: by_kind[kind] for name, kind in fields.items()})
+
+    result: dict[str, dict[str, Any] | None] = _document(data, {}, decode, max_depth, refuse_long_ints)
+    return result

@@ -7,7 +7,7 @@ back as the same string, :func:`style` picks double quotes instead (§4).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .scalars import HINTS, is_long_int, reads_as_str
 
@@ -25,7 +25,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _EASY = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_/.:@=+,~-]*(?<!:)\Z")  # nothing for analyze_scalar to find
 
 
-@lru_cache(maxsize=None)
+@cache
 def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 

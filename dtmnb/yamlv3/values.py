@@ -1,6 +1,8 @@
 """The Python values that stand for yaml.v3's Go values, and the error yaml.v3 would report."""
 from __future__ import annotations
 
+from typing import Any
+
 # The short tags yaml.v3 resolves plain scalars to (docs/state-format.md §3.1).
 STR, NULL, BOOL, INT, FLOAT, TIME, MERGE, BINARY = (
     "!!str", "!!null", "!!bool", "!!int", "!!float", "!!timestamp", "!!merge", "!!binary")
@@ -12,7 +14,7 @@ class Timestamp(str):
     __slots__ = ()
 
 
-class Fields(tuple):  # type: ignore[type-arg]
+class Fields(tuple[tuple[str, Any], ...]):
     """An ordered struct: a tuple of ``(name, value)`` pairs, written in this order (like Go fields)."""
 
     __slots__ = ()

@@ -68,17 +68,7 @@ class Writer:
     def scalar(self, v: Any, indent: int, key: bool = False) -> tuple[str, bool, bool]:
         """(text, may be a simple key, is a block) for a scalar; a block ends with its last break."""
         if isinstance(v, str):
-            if isinstance(v, Timestamp):
-                return str(v), True, False
-            v = str.__str__(v)  # the text of a str subclass (an enum's value, not its name)
-            fixed = _fixed(v, key)
-            if fixed is not None:
-                return fixed[0], fixed[1], False
-            chosen, simple = style(v, key)
-            if chosen == SINGLE:  # with a line/paragraph separator inside: the indent matters
-                return single_quoted(v, indent), simple, False
-            assert chosen == LITERAL
-            return literal(v, indent), False, True
+            return self._string(v, indent, key)
         if v is None:
             return "null", True, False
         if v is True or v is False:
@@ -92,14 +82,31 @@ class Writer:
         if isinstance(v, (_dt.datetime, _dt.date)):
             return go_time(v), True, False
         if isinstance(v, (bytes, bytearray)):
-            try:
-                return self.scalar(bytes(v).decode("utf-8"), indent, key)
-            except UnicodeDecodeError:
-                enc = binary(bytes(v))
-                if "\n" in enc:
-                    return "!!binary " + literal(enc, indent), False, True
-                return "!!binary " + enc, True, False
+            return self._bytes(bytes(v), indent, key)
         raise TypeError(f"yaml.v3 writer: cannot write a value of type {type(v).__name__}")
+
+    def _string(self, v: str, indent: int, key: bool) -> tuple[str, bool, bool]:
+        if isinstance(v, Timestamp):
+            return str(v), True, False
+        v = str.__str__(v)  # the text of a str subclass (an enum's value, not its name)
+        fixed = _fixed(v, key)
+        if fixed is not None:
+            return fixed[0], fixed[1], False
+        chosen, simple = style(v, key)
+        if chosen == SINGLE:  # with a line/paragraph separator inside: the indent matters
+            return single_quoted(v, indent), simple, False
+        assert chosen == LITERAL
+        return literal(v, indent), False, True
+
+    def _bytes(self, b: bytes, indent: int, key: bool) -> tuple[str, bool, bool]:
+        """UTF-8 bytes as their text, others as ``!!binary`` base64 (yaml.v3's []byte)."""
+        try:
+            return self._string(b.decode("utf-8"), indent, key)
+        except UnicodeDecodeError:
+            enc = binary(b)
+            if "\n" in enc:
+                return "!!binary " + literal(enc, indent), False, True
+            return "!!binary " + enc, True, False
 
     # -- collections -------------------------------------------------------------------------------
     def value(self, v: Any, indent: int, after_key: bool) -> None:
@@ -147,15 +154,14 @@ class Writer:
                 layout = self._layouts[(keys, indent)] = self._layout(keys, indent)
         out, values = self.out, self._values
         first = inline
-        for k, head in layout:
+        for k, line in layout:
             v = d[k]
-            if head is None:  # not a string, or a complex key
+            if line is None:  # not a string, or a complex key
                 if isinstance(k, float) and math.isnan(k):
                     v = None  # Go's MapIndex finds nothing under a NaN key
                 self.pair(k, v, indent, "" if first else " " * indent)
             else:
-                if first:
-                    head = head[indent:]
+                head = line[indent:] if first else line
                 if type(v) is str:  # the common case, without a call per value
                     text = values.get(v) or self._value_text(v)
                     if text is not None:

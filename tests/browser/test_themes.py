@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden) "     # the notebook in front, not those in other tabs
