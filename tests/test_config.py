@@ -45,7 +45,7 @@ def _both_parsers(yaml_parser):  # noqa: F811 - the fixture imported above
 @pytest.fixture(autouse=True)
 def _stand_in_plugins(monkeypatch):
     for name in STAND_INS:
-        monkeypatch.setitem(plugins._registry, name, StandIn)
+        monkeypatch.setitem(plugins.REGISTRY.entries, name, StandIn)
 
 
 def write(tmp_path: Path, files: dict[str, str]) -> Path:

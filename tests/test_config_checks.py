@@ -134,13 +134,13 @@ def test_a_plugin_without_schema_is_not_checked(tmp_path, monkeypatch):
         def delete(self, options):
             return None
 
-    monkeypatch.setitem(plugins._registry, "third-party", NoSchema)
+    monkeypatch.setitem(plugins.REGISTRY.entries, "third-party", NoSchema)
     cfg = load_config(files(tmp_path, "tools:\n- name: third-party\n  instanceID: x\n  options: {anything: [1, 2]}\n"))
     assert cfg.tools[0].options == {"anything": [1, 2]}
 
 
 def test_a_plugin_that_cannot_be_imported_is_a_problem_at_its_line(tmp_path, monkeypatch):
-    monkeypatch.setitem(plugins._registry, "broken", "no_such_module_anywhere:Plugin")
+    monkeypatch.setitem(plugins.REGISTRY.entries, "broken", "no_such_module_anywhere:Plugin")
     found = problems(files(tmp_path, "tools:\n- name: local-file\n  instanceID: x\n  options: {path: p}\n"
                                      "- name: broken\n  instanceID: y\n"))
     assert len(found) == 1 and found[0].startswith("tools.yaml:5: plugin 'broken' cannot be loaded from "
@@ -163,7 +163,7 @@ def test_nested_option_problems_point_at_the_nested_line(tmp_path, monkeypatch):
         def delete(self, options):
             return None
 
-    monkeypatch.setitem(plugins._registry, "nested", Nested)
+    monkeypatch.setitem(plugins.REGISTRY.entries, "nested", Nested)
     found = problems(files(tmp_path, """
         tools:
         - name: nested
@@ -300,7 +300,7 @@ def test_options_at_the_bound_are_read(tmp_path, monkeypatch):
         def delete(self, options):
             return None
 
-    monkeypatch.setitem(plugins._registry, "any", Any_)
+    monkeypatch.setitem(plugins.REGISTRY.entries, "any", Any_)
     inner = "{a: " * (MAX_DEPTH - 1) + "1" + "}" * (MAX_DEPTH - 1)
     cfg = load_config(files(tmp_path, f"tools:\n- name: any\n  instanceID: x\n  options: {inner}\n"))
     depth, value = 1, cfg.tools[0].options

@@ -36,10 +36,9 @@ def test_entry_point_plugins_register_as_strings(monkeypatch):
     ep = importlib.metadata.EntryPoint(name="third-party", value="dtmnb.plugins.local_file:LocalFile",
                                        group="dtmnb.plugins")
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [ep] if group == "dtmnb.plugins" else [])
-    monkeypatch.setattr(plugins, "_entry_points_loaded", False)
-    monkeypatch.setattr(plugins, "_registry", dict(plugins._registry))
+    monkeypatch.setattr(plugins, "REGISTRY", plugins.REGISTRY.copy())  # scans the entry points again
     assert "third-party" in plugins.plugin_names()
-    assert plugins._registry["third-party"] == "dtmnb.plugins.local_file:LocalFile"   # not imported yet
+    assert plugins.REGISTRY.entries["third-party"] == "dtmnb.plugins.local_file:LocalFile"   # not imported yet
     assert plugins.get_plugin_class("third-party") is LocalFile
 
 
@@ -102,9 +101,7 @@ def test_local_scaffolding_renders_template_and_shows_drift(tmp_path):
 def test_a_broken_entry_point_is_a_clear_error_naming_it(monkeypatch):
     ep = importlib.metadata.EntryPoint(name="broken", value="no_such_package.plugin:Thing", group="dtmnb.plugins")
     monkeypatch.setattr(importlib.metadata, "entry_points", lambda group=None: [ep] if group == "dtmnb.plugins" else [])
-    monkeypatch.setattr(plugins, "_entry_points_loaded", False)
-    monkeypatch.setattr(plugins, "_registry", dict(plugins._registry))
-    monkeypatch.setattr(plugins, "_entry_points", {})
+    monkeypatch.setattr(plugins, "REGISTRY", plugins.REGISTRY.copy())  # scans the entry points again
     with pytest.raises(PluginNotFoundError) as err:
         plugins.get_plugin_class("broken")
     message = str(err.value)

@@ -91,7 +91,7 @@ def test_a_plugin_without_a_schema_still_gets_a_tool_entry(monkeypatch):
         def delete(self, options):
             return None
 
-    monkeypatch.setitem(plugins._registry, "bare-test-plugin", Bare)  # gone again after the test
+    monkeypatch.setitem(plugins.REGISTRY.entries, "bare-test-plugin", Bare)  # gone again after the test
     tool = yaml.safe_load(showconfig.plugin_template("bare-test-plugin"))["tools"][0]
     assert tool["name"] == "bare-test-plugin" and tool["options"] == {}
 

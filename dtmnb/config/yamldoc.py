@@ -21,6 +21,7 @@ from typing import Any
 
 from ..limits import MAX_INT_DIGITS
 from ..yamlv3 import resolve
+from ..yamlv3.nodes import allowed_alias_ratio
 
 STR, NULL, BOOL, INT, FLOAT, TIME, MERGE, BINARY = (
     "!!str", "!!null", "!!bool", "!!int", "!!float", "!!timestamp", "!!merge", "!!binary")
@@ -155,15 +156,6 @@ def _pure_problems(text: str, max_depth: int) -> None:
 
 def _short_tag(tag: str) -> str:
     return "!!" + tag[18:] if tag.startswith("tag:yaml.org,2002:") else tag
-
-
-def _allowed_alias_ratio(decodes: int) -> float:
-    """yaml.v3's limit on the share of decoding done inside aliases (0.99 small, 0.10 from 4M nodes)."""
-    if decodes <= 400_000:
-        return 0.99
-    if decodes >= 4_000_000:
-        return 0.10
-    return 0.99 - 0.89 * (decodes - 400_000) / 3_600_000
 
 
 def _copy(value: Any) -> Any:
@@ -404,7 +396,7 @@ class _Builder:
                                                f"lists (through the alias *{name})")])
         self.aliased += size
         total = count + size
-        if self.aliased > 100 and total > 1000 and self.aliased / total > _allowed_alias_ratio(total):
+        if self.aliased > 100 and total > 1000 and self.aliased / total > allowed_alias_ratio(total):
             raise YamlProblems([(line, None, f"{NOT_V3}: document contains excessive aliasing")])
         if is_key and isinstance(value, (dict, list)):
             raise YamlProblems([(line, column, "a map or list cannot be a key here")])

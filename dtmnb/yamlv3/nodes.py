@@ -164,7 +164,7 @@ def _alias(e: Any, anchors: dict[str, Node]) -> Alias:
     return Alias(e.anchor, anchors[e.anchor], e.start_mark.line + 1)
 
 
-def _allowed_alias_ratio(decodes: int) -> float:
+def allowed_alias_ratio(decodes: int) -> float:
     """yaml.v3's limit on the share of decoding done inside aliases (0.99 small, 0.10 from 4M nodes)."""
     if decodes <= 400_000:
         return 0.99
@@ -200,5 +200,5 @@ def _check_aliasing(root: Node) -> None:
         total, aliased = size(root)
     except RecursionError:
         raise YAMLv3Error("the document is nested too deeply") from None
-    if aliased > 100 and total > 1000 and aliased / total > _allowed_alias_ratio(total):
+    if aliased > 100 and total > 1000 and aliased / total > allowed_alias_ratio(total):
         raise YAMLv3Error("document contains excessive aliasing")
