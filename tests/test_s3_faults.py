@@ -150,18 +150,17 @@ def _check_outcome(where: Where, cfg, result, error, k: int, label: str) -> bool
             dtmnb.force_unlock(cfg, lock["id"])
         return False
     problem = result.attrs.get("problem", "")
-    if problem:  # the changes ran and were saved; only the lock could not be removed, and the frame says so
+    if problem:  # the run ended (its rows say how); only its lock could not be removed, and the frame says so
         assert lock is not None and lock["id"] in problem, (label, problem, lock)
         assert f"dtmnb state unlock -f CONFIG {lock['id']}" in problem, (label, problem)
         assert "internal error" not in problem.lower(), (label, problem)
-        assert all(r.status == "succeeded" for r in result.itertuples()), (label, result.to_dict("records"))
         dtmnb.force_unlock(cfg, lock["id"])
-        return False
-    assert lock is None, (label, "a stuck lock after a run that reported no error", lock)
+    else:
+        assert lock is None, (label, "a stuck lock after a run that reported no error", lock)
     failed = [(r.key, r.status, r.error) for r in result.itertuples() if r.status != "succeeded"]
     for _key, status, text in failed:
         assert status in ("failed", "skipped") and text and "internal error" not in text.lower(), (label, failed)
-    if failed:
+    if failed or problem:
         return False
     assert entries == tool_keys(k), (label, entries)
     return True
@@ -213,6 +212,7 @@ def test_a_request_that_always_fails_ends_clearly(proxy_to, tmp_path, server, fa
             assert error is None and (result["status"] == "succeeded").all(), (label, str(error))
             problem = result.attrs["problem"]
             assert "every state write this run reported is stored" in problem, (label, problem)
+            assert "Every change listed as succeeded was saved" in problem, (label, problem)
             assert f"s3://{VERSIONED_BUCKET}/{where.key}" in problem, (label, problem)
         elif target in ("create-put", "first-put", "last-put"):
             assert error is None

@@ -89,8 +89,8 @@ def _execute(plan: Plan, backend: Backend, plugins: Plugins, progress: ProgressC
     except UnlockError as exc:
         if outcome is None:   # the run itself failed first: that error, with the unlock's, is raised
             raise
-        outcome.problem = (f"{exc} Every change listed was saved in the state before the lock was to be "
-                           f"removed; only the lock is left.")
+        outcome.problem = (f"{exc} Every change listed as succeeded was saved in the state before the lock was "
+                           f"to be removed; only the lock is left.")
     _report(outcome, words, str(plan.operation))
     return outcome
 
