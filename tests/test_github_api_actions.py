@@ -110,6 +110,17 @@ def test_commits_of_an_empty_repository_and_unknown_ref(github_env):
     assert info.value.status == 404
 
 
+def test_one_commit_by_sha_branch_or_tag(github_env):
+    repo = _repo(github_env)
+    first = repo.get_branch("main").commit.sha
+    made = repo.create_file("a.txt", "add a", "1")["commit"].sha
+    assert repo.get_commit(made).commit.message == "add a" and repo.get_commit(made).parents[0].sha == first
+    assert repo.get_commit("main").sha == made and repo.get_commit(first).commit.message == "first"
+    with pytest.raises(GithubException) as info:
+        repo.get_commit("0" * 40)
+    assert info.value.status == 404
+
+
 # ---- Actions secrets -----------------------------------------------------------------------------
 
 def test_secret_set_through_pygithub_arrives_sealed_and_opens_with_the_repositorys_key(github_env):

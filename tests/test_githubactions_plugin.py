@@ -173,9 +173,23 @@ def test_delete_removes_only_the_files_it_wrote(github_env, repo, plugin, docker
     assert PR not in files and files[MAIN] == "name: theirs\n" and files["go.mod"].startswith("module")
     assert any("main-builder.yml" in r.getMessage() and "left as it is" in r.getMessage() for r in caplog.records)
     assert list(repo.get_secrets()) == []
+    removed = [r.getMessage() for r in caplog.records if "Actions secret" in r.getMessage()]
+    assert removed == [f"Actions secret {n} of {REPO} removed." for n in ("DOCKERHUB_TOKEN", "DOCKERHUB_USERNAME")]
     plugin.delete(DOCKER)  # nothing of ours left: done
     github_env.client().get_repo(REPO).delete()
     plugin.delete(DOCKER)  # repository gone: done
+
+
+def test_a_secret_that_cannot_be_removed_fails_the_delete_and_a_retry_finishes(github_env, repo, plugin, docker_token):
+    plugin.create(DOCKER)
+    github_env.server.inject_fault(500, "boom", count=None, path="/actions/secrets/DOCKERHUB_USERNAME$",
+                                   method="DELETE")  # every retry too
+    message = _error(plugin.delete, DOCKER)  # a failed change: the state keeps the tool, so destroy retries
+    assert f"The secret DOCKERHUB_USERNAME of {REPO} could not be removed" in message and TOKEN not in message
+    assert [s.name for s in repo.get_secrets()] == ["DOCKERHUB_USERNAME"]  # the token went first
+    github_env.server.clear_faults()
+    plugin.delete(DOCKER)
+    assert list(repo.get_secrets()) == [] and set(_files(github_env)) == {"go.mod"}
 
 
 def test_a_hand_edit_keeping_the_marker_is_still_ours_to_delete(github_env, repo, plugin):
@@ -198,6 +212,7 @@ def test_changing_the_go_version_rewrites_both_files_in_one_commit(github_env, r
     for path in (PR, MAIN):
         steps = _workflow(_files(github_env)[path])["jobs"]["build"]["steps"]
         assert {"go-version": "1.22"} in [s.get("with") for s in steps]
+    assert head.commit.message.startswith("GitHub Actions workflow, updated by DevStream")
     assert plugin.update(options, updated) == updated  # nothing to change: no new commit
     assert repo.get_branch("main").commit.sha == head.sha
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 Workflows = dict[str, "ContentFile | None"]
 
 COMMIT_MESSAGE = "GitHub Actions workflow, created by DevStream (dtmnb githubactions-golang)"
+UPDATE_MESSAGE = "GitHub Actions workflow, updated by DevStream (dtmnb githubactions-golang)"
 REMOVE_MESSAGE = "Remove GitHub Actions workflows, by DevStream (dtmnb githubactions-golang)"
 TOKEN_VARIABLE = "DOCKERHUB_TOKEN"
 SECRET_USER, SECRET_TOKEN = "DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN"
@@ -142,7 +143,7 @@ class GithubActionsGolang(Plugin):
             try:
                 self._write(s, repo, opts.branch, files, current)
             except Exception as exc:
-                undo = s.remove_secrets(repo, made)
+                _, undo = s.remove_secrets(repo, made)
                 raise s.explain(exc, f"committing the workflows to {opts.full_name}", extra=undo) from None
             return _found(s.resource(repo, opts))
 
@@ -178,7 +179,7 @@ class GithubActionsGolang(Plugin):
             if opts.docker_enabled:
                 s.set_secrets(repo, opts, managed=recorded)
             else:
-                s.remove_secrets(repo, recorded)
+                self._remove_secrets(s, repo, recorded)
             self._write(s, repo, opts.branch, files, current)
             if old_branch != opts.branch:
                 self._remove_ours(s, repo, old_branch)
@@ -205,7 +206,8 @@ class GithubActionsGolang(Plugin):
         for path in changed:
             self.log.info(f"{'Creating' if current.get(path) is None else 'Updating'} GitHub Actions workflow "
                           f"{Path(path).name} ...")
-        s.commit(repo, branch, dict(changed), COMMIT_MESSAGE)
+        fresh = all(current.get(p) is None for p in changed)
+        s.commit(repo, branch, dict(changed), COMMIT_MESSAGE if fresh else UPDATE_MESSAGE)
         for path in changed:
             self.log.info(f"GitHub Actions workflow {Path(path).name} written.")
 
@@ -215,7 +217,18 @@ class GithubActionsGolang(Plugin):
             self.log.info(f"GitHub repo {full_name} was not found. Nothing to do here.")
             return
         self._remove_ours(s, repo, branch)
-        s.remove_secrets(repo, set(secrets))
+        self._remove_secrets(s, repo, secrets)
+
+    def _remove_secrets(self, s: _Session, repo: Repository, names: Iterable[str]) -> None:
+        """Remove those of ``names`` the repository has, saying so; a failure fails the change (the state
+        keeps the tool, so the next run tries again)."""
+        wanted = set(names)
+        present = sorted(wanted & s.secret_names(repo)) if wanted else []
+        removed, note = s.remove_secrets(repo, present)
+        for name in removed:
+            self.log.info(f"Actions secret {name} of {repo.full_name} removed.")
+        if note:
+            raise PluginError(f"githubactions-golang: {note}")
 
     def _remove_ours(self, s: _Session, repo: Repository, branch: str) -> None:
         current = s.files(repo, branch)
@@ -408,7 +421,7 @@ class _Session:
             try:
                 repo.create_secret(name, value, "actions")
             except self.errors as exc:
-                undo = self.remove_secrets(repo, made)
+                _, undo = self.remove_secrets(repo, made)
                 raise self.explain(exc, f"setting the Actions secret {name} of {repo.full_name}", {
                     403: "Setting repository secrets needs admin rights and the token's 'repo' scope"},
                     extra=undo) from None
@@ -416,15 +429,20 @@ class _Session:
                 made.append(name)
         return made
 
-    def remove_secrets(self, repo: Repository, names: Iterable[str]) -> str:
-        """Delete the secrets ``names`` (absent ones are fine); returns a note for an error message."""
+    def remove_secrets(self, repo: Repository, names: Iterable[str]) -> tuple[list[str], str]:
+        """Delete the secrets ``names``; returns those removed and, when one could not be, a note saying so."""
+        removed: list[str] = []
         for name in sorted(names):
             try:
-                repo.delete_secret(name, "actions")
+                # PyGithub answers False, not an error, when GitHub does not confirm with 204 No Content
+                why = "" if repo.delete_secret(name, "actions") else "GitHub did not confirm the removal"
             except self.errors as exc:
-                why = self.explain(exc, "removing it")
-                return f"The secret {name} could not be removed ({why}); remove it by hand."
-        return ""
+                why = str(self.explain(exc, "removing it"))
+            if why:
+                return removed, (f"The secret {name} of {repo.full_name} could not be removed ({why}); "
+                                 f"remove it by hand.")
+            removed.append(name)
+        return removed, ""
 
     def resource(self, repo: Repository, opts: Options, none_when_gone: bool = False) -> Resource | None:
         """What is there now, shaped as create returns it; None (if asked) when both files are gone."""

@@ -1,5 +1,6 @@
 """The sandbox GitHub API's Contents endpoints (read, create/update, delete one file, with GitHub's
-blob-sha checks) and the commit list (``GET /repos/{owner}/{repo}/commits?sha=&path=``).
+blob-sha checks), the commit list (``GET /repos/{owner}/{repo}/commits?sha=&path=``) and one commit
+(``GET /repos/{owner}/{repo}/commits/{ref}``).
 
 Every write is one commit on the branch, like github.com: a PUT without ``sha`` for an existing file is
 422 ``"sha" wasn't supplied``, a ``sha`` that is not the file's current blob is 409, and a DELETE of a
@@ -167,6 +168,15 @@ def list_commits(req: Request, owner: str, name: str) -> Result:
     return [m.commit(req.api, repo, sha) for sha in shas[(page - 1) * per_page:page * per_page]]
 
 
+def get_commit(req: Request, owner: str, name: str, ref: str) -> Result:
+    """One commit by sha, branch or tag (``repo.get_commit``); without GitHub's per-file diff (``files``)."""
+    repo = get_repo(req, owner, name)
+    if repo.empty:
+        raise ApiError(409, EMPTY)
+    _, sha = resolve_ref(repo, urllib.parse.unquote(ref))
+    return m.commit(req.api, repo, sha)
+
+
 _R = "/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
 ROUTES = compile_routes([
     ("GET", _R + "/contents/?", get_content),
@@ -174,4 +184,5 @@ ROUTES = compile_routes([
     ("PUT", _R + "/contents/(?P<path>.+)", put_content),
     ("DELETE", _R + "/contents/(?P<path>.+)", delete_content),
     ("GET", _R + "/commits", list_commits),
+    ("GET", _R + "/commits/(?P<ref>.+)", get_commit),
 ])
