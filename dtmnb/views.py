@@ -81,10 +81,25 @@ NOWRAP_COLUMNS = frozenset(("step", "key", "name", "instance_id", "action", "sta
 TD_NOWRAP_STYLE = "text-align: left; vertical-align: top; padding: 3px 8px; white-space: nowrap;"
 WIDEST_COLUMN = 40      # characters a column asks for at most when the table is laid out (it wraps beyond)
 FITS_CHARS = 130        # about what a 1,000 px output area holds at 13 px: wider tables get fixed column widths
+PADDING_CHARS = 2       # a cell's 8 px of padding on each side, in characters
+LONGEST_WORD = 24       # a column keeps words up to this long whole; longer ones (shas, URLs) break anyway
 # text wraps at spaces; a word too long for its column (a URL, a sha) breaks where it must (JupyterLab keeps
 # only ``normal`` and ``break-word`` for overflow-wrap in an untrusted notebook)
 TD_STYLE = ("text-align: left; vertical-align: top; padding: 3px 8px; max-width: 30em; white-space: pre-wrap; "
             "overflow-wrap: break-word; word-break: normal;")
+
+
+def _column_shares(texts: list[list[str]], widths: list[int]) -> list[float]:
+    """Percentages of a fixed-layout table's width: each column first gets room for its longest word
+    (header included, so ``Replace`` or ``step`` never break), then the rest of the ~FITS_CHARS is shared
+    in proportion to how much more each column would hold on one line."""
+    words = [min(max((len(w) for t in column for w in t.split()), default=1), LONGEST_WORD, width)
+             for column, width in zip(texts, widths, strict=True)]
+    floor = [w + PADDING_CHARS + 1 for w in words]   # + 1: proportional letters are not all the same width
+    extra = [width - w for width, w in zip(widths, words, strict=True)]
+    left = max(FITS_CHARS - sum(floor), 0)
+    room = [f + (left * e / sum(extra) if sum(extra) else 0) for f, e in zip(floor, extra, strict=True)]
+    return [100 * r / sum(room) for r in room]
 
 
 def _plural(n: int, word: str) -> str:
@@ -162,11 +177,11 @@ class FrameView:
         formatters = self._formatters()
         cells = [[self._cell(formatters, col, frame.iat[i, j]) for j, col in enumerate(frame.columns)]
                  for i in range(len(frame))]
-        widths = [min(max([len(str(col))] + [len(text) for text, _ in (row[j] for row in cells)]), WIDEST_COLUMN)
-                  for j, col in enumerate(frame.columns)]
-        fixed = sum(widths) + 2 * len(widths) > FITS_CHARS
+        texts = [[str(col)] + [row[j][0] for row in cells] for j, col in enumerate(frame.columns)]
+        widths = [min(max(len(t) for t in column), WIDEST_COLUMN) for column in texts]
+        fixed = sum(widths) + PADDING_CHARS * len(widths) > FITS_CHARS
         table_style = TABLE_STYLE + (" table-layout: fixed; width: 100%;" if fixed else "")
-        cols = "".join(f'<col style="width: {100 * w / sum(widths):.1f}%">' for w in widths) if fixed else ""
+        cols = "".join(f'<col style="width: {share:.1f}%">' for share in _column_shares(texts, widths)) if fixed else ""
         head = "".join(f'<th style="{TH_STYLE}">{html.escape(str(c))}</th>' for c in frame.columns)
         rows = []
         for i, row in enumerate(cells):

@@ -7,6 +7,20 @@ import pytest
 import yaml
 
 from dtmnb.config import yamldoc
+from dtmnb.plugins import Plugin
+
+
+class StandIn(Plugin):
+    """A third-party plugin that declares no option schema (its options are not checked)."""
+
+    def create(self, options):
+        return {}
+
+    def read(self, options):
+        return None
+
+    def delete(self, options):
+        return None
 
 
 @pytest.fixture(params=["libyaml", "pure-python"])

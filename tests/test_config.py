@@ -12,9 +12,8 @@ from dtmnb import plugins
 from dtmnb.config import Config, load_config
 from dtmnb.console import attach
 from dtmnb.errors import ConfigError
-from dtmnb.plugins import Plugin
 
-from ._config_helpers import yaml_parser  # noqa: F401 - a fixture
+from ._config_helpers import StandIn, yaml_parser  # noqa: F401 - a fixture
 from .tutorial import seed_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"
@@ -22,19 +21,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "configs"
 LOCAL_CORE = "state:\n  backend: local\n  options:\n    stateFile: devstream.state\n"
 # dtm plugins dtmnb does not ship, and the short names these tests use: third-party plugins without a schema
 STAND_INS = ("a", "b", "c", "fromfile", "inline", "githubactions-golang", "argocd", "argocdapp")
-
-
-class StandIn(Plugin):
-    """A third-party plugin that declares no option schema (its options are not checked)."""
-
-    def create(self, options):
-        return {}
-
-    def read(self, options):
-        return None
-
-    def delete(self, options):
-        return None
 
 
 @pytest.fixture(autouse=True)

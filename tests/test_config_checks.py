@@ -12,9 +12,8 @@ from dtmnb import plugins
 from dtmnb.config import load_config
 from dtmnb.errors import ConfigError
 from dtmnb.limits import MAX_DEPTH, MAX_INT_DIGITS
-from dtmnb.plugins import Plugin
 
-from ._config_helpers import yaml_parser  # noqa: F401 - a fixture
+from ._config_helpers import StandIn, yaml_parser  # noqa: F401 - a fixture
 
 CORE = "toolFile: tools.yaml\nstate:\n  backend: local\n"
 
@@ -124,17 +123,7 @@ def test_a_reference_inside_text_is_still_text(tmp_path):
 
 
 def test_a_plugin_without_schema_is_not_checked(tmp_path, monkeypatch):
-    class NoSchema(Plugin):
-        def create(self, options):
-            return {}
-
-        def read(self, options):
-            return None
-
-        def delete(self, options):
-            return None
-
-    monkeypatch.setitem(plugins.REGISTRY.entries, "third-party", NoSchema)
+    monkeypatch.setitem(plugins.REGISTRY.entries, "third-party", StandIn)
     cfg = load_config(files(tmp_path, "tools:\n- name: third-party\n  instanceID: x\n  options: {anything: [1, 2]}\n"))
     assert cfg.tools[0].options == {"anything": [1, 2]}
 
@@ -150,18 +139,9 @@ def test_a_plugin_that_cannot_be_imported_is_a_problem_at_its_line(tmp_path, mon
 def test_nested_option_problems_point_at_the_nested_line(tmp_path, monkeypatch):
     from dtmnb.schema import Option, Schema
 
-    class Nested(Plugin):
+    class Nested(StandIn):
         schema = Schema((Option("language", "map", schema=Schema((Option("name", "string", required=True),
                                                                    Option("version", "string")))),))
-
-        def create(self, options):
-            return {}
-
-        def read(self, options):
-            return None
-
-        def delete(self, options):
-            return None
 
     monkeypatch.setitem(plugins.REGISTRY.entries, "nested", Nested)
     found = problems(files(tmp_path, """
@@ -290,17 +270,7 @@ def test_options_nested_beyond_the_bound(tmp_path):
 
 
 def test_options_at_the_bound_are_read(tmp_path, monkeypatch):
-    class Any_(Plugin):
-        def create(self, options):
-            return {}
-
-        def read(self, options):
-            return None
-
-        def delete(self, options):
-            return None
-
-    monkeypatch.setitem(plugins.REGISTRY.entries, "any", Any_)
+    monkeypatch.setitem(plugins.REGISTRY.entries, "any", StandIn)
     inner = "{a: " * (MAX_DEPTH - 1) + "1" + "}" * (MAX_DEPTH - 1)
     cfg = load_config(files(tmp_path, f"tools:\n- name: any\n  instanceID: x\n  options: {inner}\n"))
     depth, value = 1, cfg.tools[0].options

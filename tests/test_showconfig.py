@@ -77,19 +77,11 @@ def test_unknown_names_say_dtms_words_and_the_known_names():
 
 def test_a_plugin_without_a_schema_still_gets_a_tool_entry(monkeypatch):
     from dtmnb import plugins
-    from dtmnb.plugins import Plugin
 
-    class Bare(Plugin):
+    from ._config_helpers import StandIn
+
+    class Bare(StandIn):
         name = "bare-test-plugin"
-
-        def create(self, options):
-            return {}
-
-        def read(self, options):
-            return None
-
-        def delete(self, options):
-            return None
 
     monkeypatch.setitem(plugins.REGISTRY.entries, "bare-test-plugin", Bare)  # gone again after the test
     tool = yaml.safe_load(showconfig.plugin_template("bare-test-plugin"))["tools"][0]

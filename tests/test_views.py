@@ -1,6 +1,7 @@
 """Notebook views: coloured tables with stable HTML and text, and the SVG dependency graph."""
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -51,6 +52,20 @@ def test_plan_view_text_and_html_are_deterministic():
     assert 'id="T_plan"' in html
     assert "#d4edda" in html and "#fff3cd" in html and "#f8d7da" in html
     assert "0x" not in repr(a)
+
+
+def test_a_wide_table_gets_fixed_widths_that_keep_short_words_whole():
+    wide = PLAN.assign(key=["github-repo-scaffolding-golang_default"] * 3, action=["Replace", "Update", "Delete"],
+                       reason=["Tool (b/default) config drifted from the state, will be replaced: " + "x" * 80] * 3)
+    html = views.show(wide).to_html()
+    assert "table-layout: fixed; width: 100%;" in html
+    shares = [float(p) for p in re.findall(r'<col style="width: ([0-9.]+)%">', html)]
+    shown = re.findall(r"<th [^>]*>([^<]*)</th>", html)
+    assert len(shares) == len(shown) and abs(sum(shares) - 100) < 0.5
+    room = dict(zip(shown, (views.FITS_CHARS * p / 100 for p in shares), strict=True))
+    assert room["step"] >= len("step") + views.PADDING_CHARS       # the header does not run into the next one
+    assert room["action"] >= len("Replace") + views.PADDING_CHARS  # never "Repla-ce"
+    assert room["reason"] > 3 * room["action"]                       # the long text gets the rest
 
 
 def test_view_ids_are_unique_and_numbered_in_order():

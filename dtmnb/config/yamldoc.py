@@ -229,7 +229,7 @@ class _Builder:
                 count += 1
                 text = e.value
                 line = e.start_mark.line + 1
-                if e.tag is None and e.anchor is None:
+                if e.tag is None and e.anchor is None:  # scalar()'s plain case inlined: the hot path of a load
                     if e.style:
                         value, source = text, None
                     elif text == "<<" and key is _NO_KEY and c.__class__ is dict:

@@ -164,7 +164,7 @@ class _Reader:
                     text in NULLS or text == "<<"):
                 raise Unsupported  # a null or merge key, or a duplicate (an error)
             e = get()
-            if type(e) is Scalar:
+            if type(e) is Scalar:  # the value step of mapping() inlined, as the state's hottest loop
                 if e.anchor is not None or e.tag is not None:
                     raise Unsupported
                 if e.style:
